@@ -1,0 +1,219 @@
+"""The charity's nouns as plain, immutable values: volunteers, sessions, roles, sign-ups."""
+
+from __future__ import annotations
+
+import datetime as dtm
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+COORDINATOR_TAG = "coordinator"
+MAX_NAME_LENGTH = 64
+
+
+class VolunteerStatus(StrEnum):
+    """Removed volunteers keep an anonymous row so past rotas still add up."""
+
+    ACTIVE = "active"
+    REMOVED = "removed"
+
+
+class SessionStatus(StrEnum):
+    """A cancelled session stays visible in history but takes no sign-ups."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class SignUpStatus(StrEnum):
+    """Where a volunteer stands in a role."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "withdrawn"
+
+
+ACTIVE_SIGNUP_STATES = (SignUpStatus.CONFIRMED, SignUpStatus.WAITLISTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Volunteer:
+    """A person on the team, known to the bot by their Telegram account."""
+
+    id: int
+    telegram_id: int | None
+    display_name: str
+    username: str | None
+    phone: str | None
+    tags: frozenset[str]
+    status: VolunteerStatus
+    joined_at: dtm.datetime
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is VolunteerStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Whoever sent an update: maybe a volunteer, maybe a bootstrap admin, maybe a stranger."""
+
+    telegram_id: int
+    volunteer: Volunteer | None
+    is_admin: bool
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """Tags that count for eligibility; an admin always counts as a coordinator."""
+        tags = self.volunteer.tags if self.volunteer else frozenset()
+        return tags | {COORDINATOR_TAG} if self.is_admin else tags
+
+    @property
+    def is_coordinator(self) -> bool:
+        return COORDINATOR_TAG in self.tags
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """A single-use joining code a coordinator hands out."""
+
+    id: int
+    code: str
+    tags: frozenset[str]
+    created_by: int | None
+    created_at: dtm.datetime
+    expires_at: dtm.datetime
+    used_at: dtm.datetime | None
+    used_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """One role in one session, with its places (copied from the template when generated)."""
+
+    id: int
+    session_id: int
+    key: str
+    label: str
+    capacity: int
+    minimum: int
+    pairs: bool
+    requires: frozenset[str]
+    filled: int
+    position: int
+
+    @property
+    def is_full(self) -> bool:
+        return self.filled >= self.capacity
+
+    def accepts(self, tags: frozenset[str]) -> bool:
+        """A role with required tags takes anyone holding at least one of them."""
+        return not self.requires or bool(self.requires & tags)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One night's outreach (or a one-off extra), stored in UTC."""
+
+    id: int
+    template_key: str | None
+    local_date: dtm.date
+    starts_at: dtm.datetime
+    ends_at: dtm.datetime
+    meeting_point: str
+    note: str
+    status: SessionStatus
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is SessionStatus.CANCELLED
+
+    def is_open(self, now: dtm.datetime) -> bool:
+        """Sign-ups change only before the session starts and while it is not cancelled."""
+        return not self.is_cancelled and now < self.starts_at
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """A volunteer's claim on a role: a confirmed place or a waitlist spot."""
+
+    id: int
+    session_id: int
+    role_id: int
+    volunteer_id: int
+    status: SignUpStatus
+    created_at: dtm.datetime
+    updated_at: dtm.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """A sign-up with the names needed to show it."""
+
+    signup: SignUp
+    volunteer: Volunteer
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class SessionBoard:
+    """A session with its roles and who is in them: what /rota and /session show."""
+
+    session: Session
+    roles: tuple[Role, ...]
+    roster: tuple[RosterEntry, ...] = ()
+    mine: SignUp | None = None
+
+    def entries(self, role_id: int, status: SignUpStatus) -> list[RosterEntry]:
+        """The roster of one role in one state, in sign-up order."""
+        return [e for e in self.roster if e.role.id == role_id and e.signup.status is status]
+
+    def role(self, role_id: int) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An outgoing message the domain decided on; the bot layer renders and delivers it.
+
+    Recorded in the same transaction as the change that caused it, so it is never lost.
+    """
+
+    kind: str
+    chat_id: int
+    payload: dict[str, object] = field(default_factory=dict)
+    dedupe_key: str | None = None
+    priority: int = 5
+
+
+class DeliveryState(StrEnum):
+    """Life of an outbox row: pending -> sending (leased) -> sent | failed | unreachable."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A claimed outbox row, ready to be rendered and sent."""
+
+    id: int
+    kind: str
+    chat_id: int
+    payload: dict[str, object]
+    priority: int
+    attempts: int
+    due_at: dtm.datetime
+    created_at: dtm.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPost:
+    """The live rota message in a team chat."""
+
+    chat_id: int
+    message_id: int
+    dirty_since: dtm.datetime | None
+    last_edit_at: dtm.datetime | None

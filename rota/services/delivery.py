@@ -1,0 +1,75 @@
+"""Delivering the outbox: claim due rows, then record what Telegram said."""
+
+from __future__ import annotations
+
+import datetime as dtm
+from dataclasses import dataclass
+
+from rota.model import OutboxItem
+from rota.ports import UnitOfWork
+
+LEASE = dtm.timedelta(seconds=30)
+MAX_BACKOFF = dtm.timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Telegram accepted the message."""
+
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """A passing failure (network, 5xx, 429); try again, after `after` if Telegram said so."""
+
+    error: str
+    after: dtm.timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """A permanent failure; `unreachable` when the person blocked or never started the bot."""
+
+    error: str
+    unreachable: bool = False
+
+
+Outcome = Sent | RetryLater | GiveUp
+
+
+def backoff(attempts: int) -> dtm.timedelta:
+    """1 s, 2 s, 4 s ... capped at a minute: fast recovery from blips, gentle in outages."""
+    return min(dtm.timedelta(seconds=2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+async def claim_due(
+    uow: UnitOfWork, *, now: dtm.datetime, limit: int = 50, lease: dtm.timedelta = LEASE
+) -> list[OutboxItem]:
+    """Lease the due rows to this worker; no other worker gets them until the lease ends."""
+    async with uow:
+        items = await uow.outbox.claim_due(now=now, lease=lease, limit=limit)
+        await uow.commit()
+        return items
+
+
+async def record_outcome(
+    uow: UnitOfWork, item: OutboxItem, outcome: Outcome, *, now: dtm.datetime
+) -> None:
+    """Mark a row sent, due again later, or given up."""
+    async with uow:
+        match outcome:
+            case Sent(message_id):
+                await uow.outbox.mark_sent(item.id, now=now, message_id=message_id)
+            case RetryLater(error, after):
+                wait = after if after is not None else backoff(item.attempts)
+                await uow.outbox.retry_at(item.id, due_at=now + wait, error=error)
+            case GiveUp(error, unreachable):
+                await uow.outbox.give_up(item.id, unreachable=unreachable, error=error)
+        await uow.commit()
+
+
+async def next_due(uow: UnitOfWork) -> dtm.datetime | None:
+    """When the outbox next needs attention, so the alarm clock can be set."""
+    async with uow:
+        return await uow.outbox.next_due()

@@ -1,0 +1,362 @@
+"""Joining, profiles and the coordinator's volunteer management."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dtm
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rota.config import INVITE_VALIDITY, RotaConfig
+from rota.errors import (
+    AlreadyRegistered,
+    Ambiguous,
+    InvalidInput,
+    InviteInvalid,
+    NotFound,
+)
+from rota.model import (
+    COORDINATOR_TAG,
+    MAX_NAME_LENGTH,
+    Actor,
+    Invite,
+    RosterEntry,
+    Volunteer,
+    VolunteerStatus,
+)
+from rota.ports import UnitOfWork
+from rota.services.common import load_actor, require_coordinator, require_volunteer
+from rota.services.signups import withdraw_everything
+
+TAG_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{5,31}$")
+
+
+def new_code() -> str:
+    """An unguessable invite code that fits Telegram's 64-character start parameter."""
+    return secrets.token_urlsafe(12)
+
+
+def clean_name(raw: str) -> str:
+    """A display name: printable, trimmed, 1 to 64 characters."""
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidInput("Please give a name, e.g. /name Sam.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"That name is too long: {MAX_NAME_LENGTH} characters at most.")
+    if any(not ch.isprintable() for ch in name):
+        raise InvalidInput("Please use ordinary letters in your name.")
+    return name
+
+
+def parse_tags(words: list[str]) -> frozenset[str]:
+    """Tags as typed by a coordinator: lowercase words like trained, lead, new."""
+    tags = set()
+    for word in words:
+        tag = word.strip().lower()
+        if not TAG_PATTERN.match(tag):
+            raise InvalidInput(
+                f"'{word[:30]}' is not a tag: "
+                "use a short lowercase word like trained, lead or new."
+            )
+        tags.add(tag)
+    return frozenset(tags)
+
+
+def telegram_name(first_name: str, last_name: str | None) -> str:
+    """The name Telegram gives us, made fit for display."""
+    full = f"{first_name} {last_name}" if last_name else first_name
+    try:
+        return clean_name(full)
+    except InvalidInput:
+        return clean_name(full[:MAX_NAME_LENGTH]) if full.strip() else "Volunteer"
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """What /start found: a new member, a returning one, or a stranger."""
+
+    actor: Actor
+    joined: bool
+
+
+async def start(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    config: RotaConfig,
+    now: dtm.datetime,
+) -> Welcome:
+    """Plain /start: a bootstrap admin is registered as a coordinator; others change nothing."""
+    async with uow:
+        actor = await load_actor(uow, telegram_id, config)
+        if actor.volunteer is not None or not actor.is_admin:
+            return Welcome(actor=actor, joined=False)
+        volunteer = await _register(
+            uow,
+            telegram_id=telegram_id,
+            name=telegram_name(first_name, last_name),
+            username=username,
+            tags=frozenset({COORDINATOR_TAG}),
+            now=now,
+        )
+        await uow.commit()
+        return Welcome(actor=dataclasses.replace(actor, volunteer=volunteer), joined=True)
+
+
+async def accept_invite(
+    uow: UnitOfWork,
+    *,
+    code: str,
+    telegram_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    config: RotaConfig,
+    now: dtm.datetime,
+) -> Volunteer:
+    """Register the person who opened an invite link; the code works once, for 7 days."""
+    async with uow:
+        actor = await load_actor(uow, telegram_id, config)
+        if actor.volunteer is not None:
+            raise AlreadyRegistered(
+                f"You're already on the team as {actor.volunteer.display_name}. "
+                "Send /rota to see the sessions."
+            )
+        invite = await uow.invites.by_code(code) if CODE_PATTERN.match(code) else None
+        if invite is None:
+            raise InviteInvalid(
+                "That invite link isn't valid. Please ask a coordinator for a new one."
+            )
+        if invite.used_at is not None:
+            raise InviteInvalid(
+                "That invite link has already been used. Please ask a coordinator for a new one."
+            )
+        if invite.expires_at <= now:
+            raise InviteInvalid(
+                "That invite link has expired. Please ask a coordinator for a new one."
+            )
+        tags = invite.tags | ({COORDINATOR_TAG} if actor.is_admin else frozenset())
+        volunteer = await _register(
+            uow,
+            telegram_id=telegram_id,
+            name=telegram_name(first_name, last_name),
+            username=username,
+            tags=tags,
+            now=now,
+        )
+        if not await uow.invites.mark_used(invite.id, volunteer.id, now):
+            raise InviteInvalid(
+                "That invite link has just been used. Please ask a coordinator for a new one."
+            )
+        await uow.commit()
+        return volunteer
+
+
+async def _register(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    name: str,
+    username: str | None,
+    tags: frozenset[str],
+    now: dtm.datetime,
+) -> Volunteer:
+    existing = await uow.volunteers.by_telegram_id(telegram_id)
+    if existing is not None:  # a removed volunteer coming back with a fresh invite
+        volunteer = dataclasses.replace(
+            existing,
+            display_name=name,
+            username=username,
+            tags=tags,
+            status=VolunteerStatus.ACTIVE,
+        )
+        await uow.volunteers.save(volunteer)
+        return volunteer
+    return await uow.volunteers.add(
+        telegram_id=telegram_id, display_name=name, username=username, tags=tags, now=now
+    )
+
+
+async def create_invite(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    tags: frozenset[str],
+    config: RotaConfig,
+    now: dtm.datetime,
+    make_code: Callable[[], str] = new_code,
+) -> Invite:
+    """A coordinator makes a single-use invite, optionally pre-tagging the newcomer."""
+    async with uow:
+        actor = await require_coordinator(uow, telegram_id, config)
+        invite = await uow.invites.add(
+            code=make_code(),
+            tags=tags,
+            created_by=actor.volunteer.id if actor.volunteer else None,
+            now=now,
+            expires_at=now + INVITE_VALIDITY,
+        )
+        await uow.commit()
+        return invite
+
+
+async def rename(
+    uow: UnitOfWork, *, telegram_id: int, name: str, config: RotaConfig
+) -> Volunteer:
+    """A volunteer chooses the name the team sees."""
+    clean = clean_name(name)
+    async with uow:
+        volunteer = dataclasses.replace(
+            await require_volunteer(uow, telegram_id, config), display_name=clean
+        )
+        await uow.volunteers.save(volunteer)
+        await uow.commit()
+        return volunteer
+
+
+async def save_phone(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    phone: str,
+    contact_user_id: int | None,
+    config: RotaConfig,
+) -> Volunteer:
+    """Keep the volunteer's own number (for escalations); someone else's contact is refused."""
+    if contact_user_id != telegram_id:
+        raise InvalidInput(
+            "Please share your own number with the button, not someone else's contact."
+        )
+    if not PHONE_PATTERN.match(phone.strip()):
+        raise InvalidInput("That doesn't look like a phone number.")
+    async with uow:
+        volunteer = dataclasses.replace(
+            await require_volunteer(uow, telegram_id, config), phone=phone.strip()
+        )
+        await uow.volunteers.save(volunteer)
+        await uow.commit()
+        return volunteer
+
+
+@dataclass(frozen=True, slots=True)
+class MyData:
+    """Everything stored about one volunteer, for /me."""
+
+    volunteer: Volunteer
+    shifts: list[RosterEntry]
+
+
+async def my_data(
+    uow: UnitOfWork, *, telegram_id: int, config: RotaConfig, now: dtm.datetime
+) -> MyData:
+    """What the bot keeps about the caller."""
+    async with uow:
+        volunteer = await require_volunteer(uow, telegram_id, config)
+        return MyData(volunteer, await uow.signups.upcoming_for(volunteer.id, now))
+
+
+async def forget_me(
+    uow: UnitOfWork, *, telegram_id: int, config: RotaConfig, now: dtm.datetime
+) -> int:
+    """Erase a volunteer's personal data; past shifts stay as anonymous counts.
+
+    Returns how many upcoming shifts were given up.
+    """
+    async with uow:
+        volunteer = await require_volunteer(uow, telegram_id, config)
+        withdrawn = await withdraw_everything(uow, volunteer, config=config, now=now)
+        await uow.volunteers.save(
+            dataclasses.replace(
+                volunteer,
+                telegram_id=None,
+                display_name=f"Former volunteer {volunteer.id}",
+                username=None,
+                phone=None,
+                tags=frozenset(),
+                status=VolunteerStatus.REMOVED,
+            )
+        )
+        await uow.outbox.forget_chat(telegram_id)
+        await uow.commit()
+        return withdrawn
+
+
+async def list_volunteers(
+    uow: UnitOfWork, *, telegram_id: int, config: RotaConfig
+) -> list[Volunteer]:
+    """The active team, for coordinators."""
+    async with uow:
+        await require_coordinator(uow, telegram_id, config)
+        return await uow.volunteers.active()
+
+
+def _handle(volunteer: Volunteer) -> str:
+    return f"@{volunteer.username}" if volunteer.username else str(volunteer.telegram_id)
+
+
+def match_volunteer(volunteers: list[Volunteer], query: str) -> Volunteer:
+    """Find one volunteer by @username, Telegram id or display name (case-insensitive)."""
+    wanted = query.strip()
+    if not wanted:
+        raise InvalidInput("Name a volunteer: their name, @username or Telegram id.")
+    if wanted.startswith("@"):
+        handle = wanted[1:].lower()
+        found = [v for v in volunteers if v.username and v.username.lower() == handle]
+    elif wanted.lstrip("-").isdigit():
+        found = [v for v in volunteers if v.telegram_id == int(wanted) or v.id == int(wanted)]
+    else:
+        lowered = wanted.casefold()
+        found = [v for v in volunteers if v.display_name.casefold() == lowered]
+        if not found:
+            found = [v for v in volunteers if v.display_name.casefold().startswith(lowered)]
+    if not found:
+        raise NotFound(f"I don't know a volunteer called '{wanted[:40]}'. See /volunteers.")
+    if len(found) > 1:
+        names = [f"{v.display_name} ({_handle(v)})" for v in found]
+        raise Ambiguous(f"'{wanted[:40]}' could be more than one person:", names)
+    return found[0]
+
+
+async def retag(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    who: str,
+    tags: frozenset[str],
+    add: bool,
+    config: RotaConfig,
+) -> Volunteer:
+    """Give or take tags (trained, lead, new, coordinator...)."""
+    if not tags:
+        raise InvalidInput("Which tag? e.g. /tag Sam trained")
+    async with uow:
+        await require_coordinator(uow, telegram_id, config)
+        volunteer = match_volunteer(await uow.volunteers.active(), who)
+        new_tags = volunteer.tags | tags if add else volunteer.tags - tags
+        volunteer = dataclasses.replace(volunteer, tags=new_tags)
+        await uow.volunteers.save(volunteer)
+        await uow.commit()
+        return volunteer
+
+
+async def remove_volunteer(
+    uow: UnitOfWork, *, telegram_id: int, who: str, config: RotaConfig, now: dtm.datetime
+) -> tuple[Volunteer, int]:
+    """Take someone off the team; their upcoming shifts are freed (waitlists promoted)."""
+    async with uow:
+        actor = await require_coordinator(uow, telegram_id, config)
+        volunteer = match_volunteer(await uow.volunteers.active(), who)
+        if actor.volunteer is not None and volunteer.id == actor.volunteer.id:
+            raise InvalidInput("You can't remove yourself; ask another coordinator.")
+        withdrawn = await withdraw_everything(uow, volunteer, config=config, now=now)
+        volunteer = dataclasses.replace(volunteer, status=VolunteerStatus.REMOVED)
+        await uow.volunteers.save(volunteer)
+        await uow.commit()
+        return volunteer, withdrawn

@@ -1,0 +1,688 @@
+"""Rows in, plain domain values out: no ORM object leaves this module."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rota.errors import AlreadySignedUp
+from rota.model import (
+    DeliveryState,
+    Invite,
+    Notice,
+    OutboxItem,
+    Role,
+    RosterEntry,
+    Session,
+    SessionStatus,
+    SignUp,
+    SignUpStatus,
+    TeamPost,
+    Volunteer,
+    VolunteerStatus,
+)
+from rota.storage.tables import (
+    InviteRow,
+    OutboxRow,
+    RoleRow,
+    SessionRow,
+    SignUpRow,
+    TeamPostRow,
+    VolunteerRow,
+)
+from rota.template import RoleSpec
+
+ACTIVE = (SignUpStatus.CONFIRMED.value, SignUpStatus.WAITLISTED.value)
+
+
+def _tags_in(text: str) -> frozenset[str]:
+    return frozenset(t for t in text.split(",") if t)
+
+
+def _tags_out(tags: frozenset[str]) -> str:
+    return ",".join(sorted(tags))
+
+
+def _volunteer(row: VolunteerRow) -> Volunteer:
+    return Volunteer(
+        id=row.id,
+        telegram_id=row.telegram_id,
+        display_name=row.display_name,
+        username=row.username,
+        phone=row.phone,
+        tags=_tags_in(row.tags),
+        status=VolunteerStatus(row.status),
+        joined_at=row.joined_at,
+    )
+
+
+def _invite(row: InviteRow) -> Invite:
+    return Invite(
+        id=row.id,
+        code=row.code,
+        tags=_tags_in(row.tags),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        used_by=row.used_by,
+    )
+
+
+def _session(row: SessionRow) -> Session:
+    return Session(
+        id=row.id,
+        template_key=row.template_key,
+        local_date=row.local_date,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        meeting_point=row.meeting_point,
+        note=row.note,
+        status=SessionStatus(row.status),
+    )
+
+
+def _role(row: RoleRow) -> Role:
+    return Role(
+        id=row.id,
+        session_id=row.session_id,
+        key=row.key,
+        label=row.label,
+        capacity=row.capacity,
+        minimum=row.minimum,
+        pairs=row.pairs,
+        requires=_tags_in(row.requires),
+        filled=row.filled,
+        position=row.position,
+    )
+
+
+def _signup(row: SignUpRow) -> SignUp:
+    return SignUp(
+        id=row.id,
+        session_id=row.session_id,
+        role_id=row.role_id,
+        volunteer_id=row.volunteer_id,
+        status=SignUpStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _role_rows(session_id: int, roles: Sequence[RoleSpec]) -> list[RoleRow]:
+    return [
+        RoleRow(
+            session_id=session_id,
+            key=spec.key,
+            label=spec.label,
+            capacity=spec.capacity,
+            minimum=spec.minimum,
+            pairs=spec.pairs,
+            requires=_tags_out(spec.requires),
+            filled=0,
+            position=position,
+        )
+        for position, spec in enumerate(roles)
+    ]
+
+
+class SqlVolunteers:
+    """Volunteers in SQL."""
+
+    def __init__(self, db_session: AsyncSession) -> None:
+        self._db = db_session
+
+    async def get(self, volunteer_id: int) -> Volunteer | None:
+        row = await self._db.get(VolunteerRow, volunteer_id)
+        return _volunteer(row) if row else None
+
+    async def by_telegram_id(self, telegram_id: int) -> Volunteer | None:
+        row = await self._db.scalar(
+            select(VolunteerRow).where(VolunteerRow.telegram_id == telegram_id)
+        )
+        return _volunteer(row) if row else None
+
+    async def add(
+        self,
+        *,
+        telegram_id: int,
+        display_name: str,
+        username: str | None,
+        tags: frozenset[str],
+        now: dtm.datetime,
+    ) -> Volunteer:
+        row = VolunteerRow(
+            telegram_id=telegram_id,
+            display_name=display_name,
+            username=username,
+            phone=None,
+            tags=_tags_out(tags),
+            status=VolunteerStatus.ACTIVE.value,
+            joined_at=now,
+        )
+        self._db.add(row)
+        await self._db.flush()
+        return _volunteer(row)
+
+    async def save(self, volunteer: Volunteer) -> None:
+        await self._db.execute(
+            update(VolunteerRow)
+            .where(VolunteerRow.id == volunteer.id)
+            .values(
+                telegram_id=volunteer.telegram_id,
+                display_name=volunteer.display_name,
+                username=volunteer.username,
+                phone=volunteer.phone,
+                tags=_tags_out(volunteer.tags),
+                status=volunteer.status.value,
+            )
+        )
+
+    async def active(self) -> list[Volunteer]:
+        rows = await self._db.scalars(
+            select(VolunteerRow)
+            .where(VolunteerRow.status == VolunteerStatus.ACTIVE.value)
+            .order_by(func.lower(VolunteerRow.display_name), VolunteerRow.id)
+        )
+        return [_volunteer(r) for r in rows]
+
+    async def with_tag(self, tag: str) -> list[Volunteer]:
+        return [v for v in await self.active() if tag in v.tags]
+
+    async def many(self, ids: Sequence[int]) -> dict[int, Volunteer]:
+        if not ids:
+            return {}
+        rows = await self._db.scalars(select(VolunteerRow).where(VolunteerRow.id.in_(ids)))
+        return {r.id: _volunteer(r) for r in rows}
+
+
+class SqlInvites:
+    """Invite codes in SQL."""
+
+    def __init__(self, db_session: AsyncSession) -> None:
+        self._db = db_session
+
+    async def add(
+        self,
+        *,
+        code: str,
+        tags: frozenset[str],
+        created_by: int | None,
+        now: dtm.datetime,
+        expires_at: dtm.datetime,
+    ) -> Invite:
+        row = InviteRow(
+            code=code,
+            tags=_tags_out(tags),
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        self._db.add(row)
+        await self._db.flush()
+        return _invite(row)
+
+    async def by_code(self, code: str) -> Invite | None:
+        row = await self._db.scalar(select(InviteRow).where(InviteRow.code == code))
+        return _invite(row) if row else None
+
+    async def mark_used(self, invite_id: int, volunteer_id: int, now: dtm.datetime) -> bool:
+        result = await self._db.execute(
+            update(InviteRow)
+            .where(InviteRow.id == invite_id, InviteRow.used_at.is_(None))
+            .values(used_at=now, used_by=volunteer_id)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+class SqlSessions:
+    """Sessions and roles in SQL."""
+
+    def __init__(self, db_session: AsyncSession) -> None:
+        self._db = db_session
+
+    async def get(self, session_id: int) -> Session | None:
+        row = await self._db.get(SessionRow, session_id)
+        return _session(row) if row else None
+
+    async def many(self, session_ids: Sequence[int]) -> dict[int, Session]:
+        if not session_ids:
+            return {}
+        rows = await self._db.scalars(select(SessionRow).where(SessionRow.id.in_(session_ids)))
+        return {r.id: _session(r) for r in rows}
+
+    async def on_date(self, day: dtm.date) -> list[Session]:
+        rows = await self._db.scalars(
+            select(SessionRow).where(SessionRow.local_date == day).order_by(SessionRow.starts_at)
+        )
+        return [_session(r) for r in rows]
+
+    async def upcoming(self, now: dtm.datetime, limit: int) -> list[Session]:
+        rows = await self._db.scalars(
+            select(SessionRow)
+            .where(
+                SessionRow.starts_at > now,
+                SessionRow.status == SessionStatus.SCHEDULED.value,
+            )
+            .order_by(SessionRow.starts_at, SessionRow.id)
+            .limit(limit)
+        )
+        return [_session(r) for r in rows]
+
+    async def template_sessions_after(self, now: dtm.datetime) -> list[Session]:
+        rows = await self._db.scalars(
+            select(SessionRow)
+            .where(SessionRow.starts_at > now, SessionRow.template_key.is_not(None))
+            .order_by(SessionRow.starts_at)
+        )
+        return [_session(r) for r in rows]
+
+    async def add(
+        self,
+        *,
+        template_key: str | None,
+        local_date: dtm.date,
+        starts_at: dtm.datetime,
+        ends_at: dtm.datetime,
+        meeting_point: str,
+        note: str,
+        roles: Sequence[RoleSpec],
+        now: dtm.datetime,
+    ) -> Session:
+        row = SessionRow(
+            template_key=template_key,
+            local_date=local_date,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            meeting_point=meeting_point,
+            note=note,
+            status=SessionStatus.SCHEDULED.value,
+            created_at=now,
+        )
+        self._db.add(row)
+        await self._db.flush()
+        self._db.add_all(_role_rows(row.id, roles))
+        await self._db.flush()
+        return _session(row)
+
+    async def replan(
+        self,
+        session_id: int,
+        *,
+        starts_at: dtm.datetime,
+        ends_at: dtm.datetime,
+        meeting_point: str,
+        roles: Sequence[RoleSpec],
+    ) -> None:
+        await self._db.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id)
+            .values(starts_at=starts_at, ends_at=ends_at, meeting_point=meeting_point)
+        )
+        await self._db.execute(delete(RoleRow).where(RoleRow.session_id == session_id))
+        self._db.add_all(_role_rows(session_id, roles))
+        await self._db.flush()
+
+    async def delete(self, session_id: int) -> None:
+        await self._db.execute(delete(SignUpRow).where(SignUpRow.session_id == session_id))
+        await self._db.execute(delete(RoleRow).where(RoleRow.session_id == session_id))
+        await self._db.execute(delete(SessionRow).where(SessionRow.id == session_id))
+
+    async def set_status(
+        self, session_id: int, *, expected: SessionStatus, new: SessionStatus
+    ) -> bool:
+        result = await self._db.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.status == expected.value)
+            .values(status=new.value)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def roles(self, session_ids: Sequence[int]) -> list[Role]:
+        if not session_ids:
+            return []
+        rows = await self._db.scalars(
+            select(RoleRow)
+            .where(RoleRow.session_id.in_(session_ids))
+            .order_by(RoleRow.session_id, RoleRow.position)
+            .execution_options(populate_existing=True)
+        )
+        return [_role(r) for r in rows]
+
+    async def role(self, role_id: int) -> Role | None:
+        row = await self._db.get(RoleRow, role_id, populate_existing=True)
+        return _role(row) if row else None
+
+    async def signup_counts(self, session_ids: Sequence[int]) -> dict[int, int]:
+        if not session_ids:
+            return {}
+        rows = await self._db.execute(
+            select(SignUpRow.session_id, func.count())
+            .where(SignUpRow.session_id.in_(session_ids), SignUpRow.status.in_(ACTIVE))
+            .group_by(SignUpRow.session_id)
+        )
+        return {session_id: count for session_id, count in rows.tuples()}
+
+
+class SqlSignUps:
+    """Sign-ups in SQL; capacity is a guarded counter on the role row."""
+
+    def __init__(self, db_session: AsyncSession) -> None:
+        self._db = db_session
+
+    async def get(self, signup_id: int) -> SignUp | None:
+        row = await self._db.get(SignUpRow, signup_id, populate_existing=True)
+        return _signup(row) if row else None
+
+    async def active_for(self, session_id: int, volunteer_id: int) -> SignUp | None:
+        row = await self._db.scalar(
+            select(SignUpRow).where(
+                SignUpRow.session_id == session_id,
+                SignUpRow.volunteer_id == volunteer_id,
+                SignUpRow.status.in_(ACTIVE),
+            )
+        )
+        return _signup(row) if row else None
+
+    async def claim_place(self, role_id: int) -> bool:
+        # Compare-and-set: only one of two racing transactions can take the last place,
+        # on SQLite (writers serialised) and PostgreSQL (row lock, WHERE re-checked).
+        result = await self._db.execute(
+            update(RoleRow)
+            .where(RoleRow.id == role_id, RoleRow.filled < RoleRow.capacity)
+            .values(filled=RoleRow.filled + 1)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def release_place(self, role_id: int) -> None:
+        await self._db.execute(
+            update(RoleRow)
+            .where(RoleRow.id == role_id, RoleRow.filled > 0)
+            .values(filled=RoleRow.filled - 1)
+        )
+
+    async def add(
+        self,
+        *,
+        session_id: int,
+        role_id: int,
+        volunteer_id: int,
+        status: SignUpStatus,
+        now: dtm.datetime,
+    ) -> SignUp:
+        try:
+            result = await self._db.execute(
+                insert(SignUpRow)
+                .values(
+                    session_id=session_id,
+                    role_id=role_id,
+                    volunteer_id=volunteer_id,
+                    status=status.value,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(SignUpRow.id)
+            )
+        except IntegrityError as err:
+            raise AlreadySignedUp("You already have a place in this session.") from err
+        return SignUp(
+            id=result.scalar_one(),
+            session_id=session_id,
+            role_id=role_id,
+            volunteer_id=volunteer_id,
+            status=status,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def move(
+        self, signup_id: int, *, expected: SignUpStatus, new: SignUpStatus, now: dtm.datetime
+    ) -> bool:
+        result = await self._db.execute(
+            update(SignUpRow)
+            .where(SignUpRow.id == signup_id, SignUpRow.status == expected.value)
+            .values(status=new.value, updated_at=now)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def _entries(self, *where: object, order_by_start: bool = False) -> list[RosterEntry]:
+        query = (
+            select(SignUpRow, VolunteerRow, RoleRow)
+            .join(VolunteerRow, VolunteerRow.id == SignUpRow.volunteer_id)
+            .join(RoleRow, RoleRow.id == SignUpRow.role_id)
+            .where(*where)  # type: ignore[arg-type]
+        )
+        if order_by_start:
+            query = query.join(SessionRow, SessionRow.id == SignUpRow.session_id).order_by(
+                SessionRow.starts_at, SignUpRow.id
+            )
+        else:
+            query = query.order_by(SignUpRow.created_at, SignUpRow.id)
+        rows = await self._db.execute(query)
+        return [
+            RosterEntry(signup=_signup(s), volunteer=_volunteer(v), role=_role(r))
+            for s, v, r in rows.tuples()
+        ]
+
+    async def waitlist(self, role_id: int) -> list[RosterEntry]:
+        return await self._entries(
+            SignUpRow.role_id == role_id, SignUpRow.status == SignUpStatus.WAITLISTED.value
+        )
+
+    async def roster(self, session_ids: Sequence[int]) -> list[RosterEntry]:
+        if not session_ids:
+            return []
+        return await self._entries(
+            SignUpRow.session_id.in_(session_ids), SignUpRow.status.in_(ACTIVE)
+        )
+
+    async def mine(self, volunteer_id: int, session_ids: Sequence[int]) -> list[SignUp]:
+        if not session_ids:
+            return []
+        rows = await self._db.scalars(
+            select(SignUpRow).where(
+                SignUpRow.volunteer_id == volunteer_id,
+                SignUpRow.session_id.in_(session_ids),
+                SignUpRow.status.in_(ACTIVE),
+            )
+        )
+        return [_signup(r) for r in rows]
+
+    async def upcoming_for(self, volunteer_id: int, now: dtm.datetime) -> list[RosterEntry]:
+        return await self._entries(
+            SignUpRow.volunteer_id == volunteer_id,
+            SignUpRow.status.in_(ACTIVE),
+            SessionRow.starts_at > now,
+            SessionRow.status == SessionStatus.SCHEDULED.value,
+            order_by_start=True,
+        )
+
+
+class SqlOutbox:
+    """The outbox in SQL; claims are one guarded UPDATE so two dispatchers never share a row."""
+
+    def __init__(self, db_session: AsyncSession) -> None:
+        self._db = db_session
+
+    async def add(self, notice: Notice, *, now: dtm.datetime, due_at: dtm.datetime | None) -> None:
+        if notice.dedupe_key is not None:
+            exists = await self._db.scalar(
+                select(OutboxRow.id).where(OutboxRow.dedupe_key == notice.dedupe_key)
+            )
+            if exists is not None:
+                return
+        self._db.add(
+            OutboxRow(
+                kind=notice.kind,
+                chat_id=notice.chat_id,
+                payload=json.dumps(notice.payload, sort_keys=True),
+                dedupe_key=notice.dedupe_key,
+                priority=notice.priority,
+                state=DeliveryState.PENDING.value,
+                due_at=due_at or now,
+                attempts=0,
+                created_at=now,
+            )
+        )
+        await self._db.flush()
+
+    async def claim_due(
+        self, *, now: dtm.datetime, lease: dtm.timedelta, limit: int
+    ) -> list[OutboxItem]:
+        due = or_(
+            and_(OutboxRow.state == DeliveryState.PENDING.value, OutboxRow.due_at <= now),
+            and_(OutboxRow.state == DeliveryState.SENDING.value, OutboxRow.locked_until <= now),
+        )
+        candidates = (
+            select(OutboxRow.id)
+            .where(due)
+            .order_by(OutboxRow.priority, OutboxRow.due_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        result = await self._db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(candidates), due)
+            .values(
+                state=DeliveryState.SENDING.value,
+                locked_until=now + lease,
+                attempts=OutboxRow.attempts + 1,
+            )
+            .returning(
+                OutboxRow.id,
+                OutboxRow.kind,
+                OutboxRow.chat_id,
+                OutboxRow.payload,
+                OutboxRow.priority,
+                OutboxRow.attempts,
+                OutboxRow.due_at,
+                OutboxRow.created_at,
+            )
+        )
+        items = [
+            OutboxItem(
+                id=row.id,
+                kind=row.kind,
+                chat_id=row.chat_id,
+                payload=json.loads(row.payload),
+                priority=row.priority,
+                attempts=row.attempts,
+                due_at=row.due_at,
+                created_at=row.created_at,
+            )
+            for row in result
+        ]
+        return sorted(items, key=lambda i: (i.priority, i.due_at, i.id))
+
+    async def mark_sent(self, item_id: int, *, now: dtm.datetime, message_id: int | None) -> None:
+        await self._db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(
+                state=DeliveryState.SENT.value,
+                sent_at=now,
+                message_id=message_id,
+                locked_until=None,
+            )
+        )
+
+    async def retry_at(self, item_id: int, *, due_at: dtm.datetime, error: str) -> None:
+        await self._db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(
+                state=DeliveryState.PENDING.value,
+                due_at=due_at,
+                locked_until=None,
+                last_error=error[:400],
+            )
+        )
+
+    async def give_up(self, item_id: int, *, unreachable: bool, error: str) -> None:
+        state = DeliveryState.UNREACHABLE if unreachable else DeliveryState.FAILED
+        await self._db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(state=state.value, locked_until=None, last_error=error[:400])
+        )
+
+    async def next_due(self) -> dtm.datetime | None:
+        pending = await self._db.scalar(
+            select(func.min(OutboxRow.due_at)).where(
+                OutboxRow.state == DeliveryState.PENDING.value
+            )
+        )
+        leased = await self._db.scalar(
+            select(func.min(OutboxRow.locked_until)).where(
+                OutboxRow.state == DeliveryState.SENDING.value
+            )
+        )
+        times = [t for t in (pending, leased) if t is not None]
+        return min(times) if times else None
+
+    async def forget_chat(self, chat_id: int) -> None:
+        await self._db.execute(
+            delete(OutboxRow).where(
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.state.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value)),
+            )
+        )
+
+
+class SqlTeamPosts:
+    """Team-chat rota posts in SQL."""
+
+    def __init__(self, db_session: AsyncSession) -> None:
+        self._db = db_session
+
+    async def put(self, *, chat_id: int, message_id: int, now: dtm.datetime) -> None:
+        await self._db.execute(delete(TeamPostRow).where(TeamPostRow.chat_id == chat_id))
+        self._db.add(
+            TeamPostRow(chat_id=chat_id, message_id=message_id, posted_at=now, last_edit_at=now)
+        )
+        await self._db.flush()
+
+    async def mark_dirty(self, now: dtm.datetime) -> None:
+        await self._db.execute(
+            update(TeamPostRow).where(TeamPostRow.dirty_since.is_(None)).values(dirty_since=now)
+        )
+
+    async def due_for_edit(self, *, now: dtm.datetime, min_gap: dtm.timedelta) -> list[TeamPost]:
+        rows = await self._db.scalars(
+            select(TeamPostRow).where(
+                TeamPostRow.dirty_since.is_not(None),
+                or_(TeamPostRow.last_edit_at.is_(None), TeamPostRow.last_edit_at <= now - min_gap),
+            )
+        )
+        return [
+            TeamPost(
+                chat_id=r.chat_id,
+                message_id=r.message_id,
+                dirty_since=r.dirty_since,
+                last_edit_at=r.last_edit_at,
+            )
+            for r in rows
+        ]
+
+    async def mark_edited(self, chat_id: int, *, seen: dtm.datetime, now: dtm.datetime) -> None:
+        # Clear the flag only if no change arrived after we rendered; otherwise edit again.
+        await self._db.execute(
+            update(TeamPostRow)
+            .where(TeamPostRow.chat_id == chat_id, TeamPostRow.dirty_since == seen)
+            .values(dirty_since=None, last_edit_at=now)
+        )
+        await self._db.execute(
+            update(TeamPostRow)
+            .where(TeamPostRow.chat_id == chat_id, TeamPostRow.dirty_since != seen)
+            .values(last_edit_at=now)
+        )
+
+    async def drop(self, chat_id: int) -> None:
+        await self._db.execute(delete(TeamPostRow).where(TeamPostRow.chat_id == chat_id))
+

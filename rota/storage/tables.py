@@ -1,0 +1,178 @@
+"""Database tables; instants always go in and come out as aware UTC datetimes."""
+
+from __future__ import annotations
+
+import datetime as dtm
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dtm.datetime]):
+    """Store instants as naive UTC and hand them back aware, because SQLite drops offsets."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: dtm.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime; use UTC")
+        return value.astimezone(dtm.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dtm.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dtm.datetime)
+        return value.replace(tzinfo=dtm.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations get stable names."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class VolunteerRow(Base):
+    """A volunteer; personal fields are emptied when they ask to be forgotten."""
+
+    __tablename__ = "volunteers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    tags: Mapped[str] = mapped_column(String(400), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    joined_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
+class InviteRow(Base):
+    """A single-use joining code."""
+
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    tags: Mapped[str] = mapped_column(String(400), default="")
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+
+
+class SessionRow(Base):
+    """One outreach night; template sessions are unique per template key and date."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("template_key", "local_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_key: Mapped[str | None] = mapped_column(String(20))
+    local_date: Mapped[dtm.date] = mapped_column(Date, index=True)
+    starts_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    meeting_point: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
+class RoleRow(Base):
+    """A role in a session; `filled` is the guarded counter that makes capacity race-free."""
+
+    __tablename__ = "session_roles"
+    __table_args__ = (UniqueConstraint("session_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(40))
+    capacity: Mapped[int] = mapped_column(Integer)
+    minimum: Mapped[int] = mapped_column(Integer, default=0)
+    pairs: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires: Mapped[str] = mapped_column(String(400), default="")
+    filled: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignUpRow(Base):
+    """A claim on a role; at most one active claim per volunteer and session (partial index)."""
+
+    __tablename__ = "signups"
+    __table_args__ = (
+        Index(
+            "uq_signups_active_per_session",
+            "session_id",
+            "volunteer_id",
+            unique=True,
+            sqlite_where=text("status != 'withdrawn'"),
+            postgresql_where=text("status != 'withdrawn'"),
+        ),
+        Index("ix_signups_role_status", "role_id", "status"),
+        Index("ix_signups_volunteer", "volunteer_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    role_id: Mapped[int] = mapped_column(ForeignKey("session_roles.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxRow(Base):
+    """A message the bot owes someone: written with the change that caused it, then delivered."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    priority: Mapped[int] = mapped_column(Integer, default=5)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TeamPostRow(Base):
+    """The rota post in a team chat, kept current by coalesced edits."""
+
+    __tablename__ = "team_posts"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    posted_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    dirty_since: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    last_edit_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,67 @@
+"""The SQLAlchemy unit of work: one AsyncSession, one transaction, all repositories."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rota.storage.repositories import (
+    SqlInvites,
+    SqlOutbox,
+    SqlSessions,
+    SqlSignUps,
+    SqlTeamPosts,
+    SqlVolunteers,
+)
+
+
+class SqlAlchemyUnitOfWork:
+    """Everything done inside `async with` commits together on commit(), else rolls back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._db: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._db = self._sessions()
+        self.volunteers = SqlVolunteers(self._db)
+        self.invites = SqlInvites(self._db)
+        self.sessions = SqlSessions(self._db)
+        self.signups = SqlSignUps(self._db)
+        self.outbox = SqlOutbox(self._db)
+        self.team_posts = SqlTeamPosts(self._db)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._db is not None
+        try:
+            await self._db.rollback()
+        finally:
+            await self._db.close()
+            self._db = None
+
+    async def commit(self) -> None:
+        assert self._db is not None
+        await self._db.commit()
+
+    async def rollback(self) -> None:
+        assert self._db is not None
+        await self._db.rollback()
+
+
+class SqlAlchemyUnitOfWorkFactory:
+    """Builds units of work over one engine; handed to the bot as its storage."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    def __call__(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self._sessions)
