@@ -1,0 +1,1 @@
+"""rotabot's Telegram layer: the only package that imports python-telegram-bot."""

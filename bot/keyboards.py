@@ -1,0 +1,126 @@
+"""Inline keyboards and their callback data: short prefixed ids, parsed strictly.
+
+Telegram does not check callback data against the keyboard it came with, so every parse
+here is strict and every handler re-checks the database before acting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from rota.model import Role, SessionBoard
+
+ROTA_LIST = "ro:l"
+_PATTERN = re.compile(r"^([a-z]{2}):([a-z])(?::(\d{1,12}))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A parsed button press: feature prefix, action letter and an optional id."""
+
+    prefix: str
+    action: str
+    ident: int | None
+
+
+def parse(data: str | None) -> Press | None:
+    """Parse `pp:a[:id]`; anything else (forged, truncated, foreign) gives None."""
+    if data is None or len(data.encode()) > 64:
+        return None
+    match = _PATTERN.match(data)
+    if match is None:
+        return None
+    prefix, action, ident = match.groups()
+    return Press(prefix, action, int(ident) if ident is not None else None)
+
+
+def _data(prefix: str, action: str, ident: int | None = None) -> str:
+    return f"{prefix}:{action}" if ident is None else f"{prefix}:{action}:{ident}"
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def rota_list(boards: Sequence[SessionBoard], day_label: dict[int, str]) -> InlineKeyboardMarkup:
+    """One button per session, two to a row, to open it."""
+    buttons = [_button(day_label[b.session.id], _data("ro", "s", b.session.id)) for b in boards]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def _role_button(role: Role, prefix_label: str = "") -> InlineKeyboardButton:
+    if role.is_full:
+        return _button(
+            f"{prefix_label}{role.label}: full, join waitlist", _data("ro", "w", role.id)
+        )
+    return _button(
+        f"{prefix_label}Join {role.label} ({role.filled}/{role.capacity})",
+        _data("ro", "j", role.id),
+    )
+
+
+def session_view(board: SessionBoard) -> InlineKeyboardMarkup:
+    """Join buttons for each role (none if the viewer already has a place), and back."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if board.mine is None:
+        rows = [[_role_button(role)] for role in board.roles]
+    rows.append([_button("« All sessions", ROTA_LIST)])
+    return InlineKeyboardMarkup(rows)
+
+
+def team_post(boards: Sequence[SessionBoard], day_label: dict[int, str]) -> InlineKeyboardMarkup:
+    """The team-chat post: a join button per role of each listed session."""
+    rows = [
+        [_role_button(role, f"{day_label[b.session.id]} · ")] for b in boards for role in b.roles
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def my_shifts(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup | None:
+    """A Withdraw button per shift: (signup id, label)."""
+    if not items:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [_button(f"Withdraw: {label}", _data("ms", "w", signup_id))]
+            for signup_id, label in items
+        ]
+    )
+
+
+def confirm_withdraw(signup_id: int) -> InlineKeyboardMarkup:
+    """Yes / no for a withdrawal."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button("Yes, withdraw", _data("ms", "y", signup_id)),
+                _button("No, keep it", _data("ms", "n")),
+            ]
+        ]
+    )
+
+
+def confirm_forget() -> InlineKeyboardMarkup:
+    """Yes / no for erasing one's data."""
+    return InlineKeyboardMarkup(
+        [[_button("Yes, delete my data", "me:y"), _button("No, keep it", "me:n")]]
+    )
+
+
+def share_phone() -> ReplyKeyboardMarkup:
+    """Telegram's own contact button: the number comes from Telegram, not typed."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton("Share my phone number", request_contact=True)]],
+        one_time_keyboard=True,
+        resize_keyboard=True,
+    )
+

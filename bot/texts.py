@@ -1,0 +1,335 @@
+"""Every word the bot says, as pure functions of domain values and the local time zone.
+
+Messages are HTML: every value that came from a person goes through `esc`.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import html
+from collections.abc import Sequence
+
+from rota.errors import Ambiguous, DomainError
+from rota.localtime import format_clock, format_day, to_local
+from rota.model import Invite, SessionBoard, SignUpStatus, Volunteer
+from rota.services.people import MyData
+from rota.services.sessions import SyncReport
+from rota.services.signups import MyShift, WithdrawOutcome
+
+esc = html.escape
+
+HELP = """<b>rotabot</b> runs the Wednesday outreach rota.
+
+<b>Everyone</b>
+/rota – upcoming sessions; tap one to join a role
+/myshifts – your shifts, with a Withdraw button
+/me – what I keep about you · /forgetme – delete it
+/name <i>new name</i> – change the name the team sees
+/phone – share your number for emergencies
+/help – this list"""
+
+HELP_COORDINATOR = """
+
+<b>Coordinators</b>
+/invite [tags] – a one-use invite link (e.g. /invite trained)
+/volunteers – the team with tags
+/tag <i>who</i> <i>tag</i> · /untag <i>who</i> <i>tag</i>
+/remove <i>who</i> – take someone off the team
+/addsession <i>YYYY-MM-DD HH:MM HH:MM [note]</i> – an extra session
+/cancelsession <i>YYYY-MM-DD</i> – cancel (everyone on it is told)
+/session <i>YYYY-MM-DD</i> – the roster
+/postrota – (in the team group) post the rota with join buttons
+<i>who</i> = a name, @username or Telegram id."""
+
+STRANGER = (
+    "Hello! This bot runs the outreach rota for our team. Joining is by invitation: "
+    "please ask a coordinator for an invite link, then open it."
+)
+UNKNOWN_COMMAND = "Sorry, I don't know {command}. Send /help to see what I can do."
+NOT_A_COMMAND = "I only understand commands and buttons. Send /help to see them."
+STALE_BUTTON = "That button is out of date. Send /rota or /myshifts for a fresh one."
+ERROR = "Sorry, something went wrong on my side and nothing was changed. Please try again."
+GROUP_ONLY = "Use /postrota in the team's group chat."
+PRIVATE_ONLY = "Please use this command in a private chat with me."
+ASK_PHONE = (
+    "Your number is only shown to coordinators if you miss a check-in or ask for help. "
+    "Tap the button below to share it (or ignore this to keep it private)."
+)
+PHONE_SAVED = "Thanks, {name}. Your number is saved; /me shows it and /forgetme deletes it."
+FORGET_ASK = (
+    "Delete everything I keep about you? Your upcoming shifts will be given up and you'll "
+    "need a new invite to come back."
+)
+FORGET_KEPT = "OK, nothing was deleted."
+FORGET_DONE = (
+    "Done: your name, username, phone number and tags are deleted{shifts}. "
+    "Past sessions keep only an anonymous count. Take care!"
+)
+WITHDRAW_KEPT = "OK, you're still on."
+NO_SESSIONS = "There are no upcoming sessions yet. A coordinator can add one with /addsession."
+
+
+def refusal(err: DomainError) -> str:
+    """A domain refusal as a reply; an ambiguous name lists the candidates."""
+    if isinstance(err, Ambiguous):
+        lines = "\n".join(f"• {esc(c)}" for c in err.candidates)
+        return f"{esc(err.message)}\n{lines}\nPlease use the @username or id."
+    return esc(err.message)
+
+
+def day(board_or_session_start: dtm.datetime, zone: str) -> str:
+    """'Wed 2 Dec' in local time."""
+    return format_day(to_local(board_or_session_start, zone).date())
+
+
+def window(starts_at: dtm.datetime, ends_at: dtm.datetime, zone: str) -> str:
+    """'Wed 2 Dec 19:00–23:00' in local time."""
+    return f"{day(starts_at, zone)} {format_clock(starts_at, zone)}–{format_clock(ends_at, zone)}"
+
+
+def welcome(volunteer: Volunteer, *, coordinator: bool, joined: bool) -> str:
+    """Greeting after /start."""
+    first = "Welcome to the team" if joined else "Welcome back"
+    text = (
+        f"{first}, {esc(volunteer.display_name)}!\n\n"
+        "Send /rota to see the upcoming sessions and claim a shift, and /phone to share your "
+        "number for emergencies. /name changes the name the team sees."
+    )
+    if coordinator:
+        text += "\n\nYou're a coordinator: /invite makes invite links. /help lists everything."
+    return text
+
+
+def help_text(*, coordinator: bool) -> str:
+    """The command list, with the coordinator part only for coordinators."""
+    return HELP + (HELP_COORDINATOR if coordinator else "")
+
+
+def invite_link(invite: Invite, bot_username: str, zone: str) -> str:
+    """The deep link a coordinator forwards to a newcomer."""
+    tags = f" with tags {esc(', '.join(sorted(invite.tags)))}" if invite.tags else ""
+    expires = f"{day(invite.expires_at, zone)} {format_clock(invite.expires_at, zone)}"
+    return (
+        f"Here's a one-use invite{tags}, valid until {expires}:\n"
+        f"https://t.me/{esc(bot_username)}?start={esc(invite.code)}\n\n"
+        "Send it only to the person joining."
+    )
+
+
+def profile(data: MyData, zone: str) -> str:
+    """/me: everything stored about the volunteer."""
+    v = data.volunteer
+    lines = [
+        "<b>What I keep about you</b>",
+        f"Name: {esc(v.display_name)}",
+        f"Telegram: {'@' + esc(v.username) if v.username else 'no username'} (id {v.telegram_id})",
+        f"Phone: {esc(v.phone) if v.phone else 'not shared (/phone)'}",
+        f"Tags: {esc(', '.join(sorted(v.tags))) if v.tags else 'none'}",
+        f"Joined: {day(v.joined_at, zone)} {to_local(v.joined_at, zone).year}",
+        f"Upcoming shifts: {len(data.shifts)}",
+        "",
+        "/forgetme deletes all of this.",
+    ]
+    return "\n".join(lines)
+
+
+def _roles_line(board: SessionBoard) -> str:
+    return " · ".join(f"{esc(r.label)} {r.filled}/{r.capacity}" for r in board.roles)
+
+
+def rota(boards: Sequence[SessionBoard], zone: str) -> str:
+    """/rota: the coming sessions with places per role."""
+    if not boards:
+        return NO_SESSIONS
+    parts = ["<b>Upcoming sessions</b> (tap a date to join)"]
+    for board in boards:
+        s = board.session
+        mine = ""
+        if board.mine is not None:
+            role = board.role(board.mine.role_id)
+            label = esc(role.label) if role else "?"
+            waiting = " (waitlist)" if board.mine.status is SignUpStatus.WAITLISTED else ""
+            mine = f"\n  ✓ You: {label}{waiting}"
+        note = f" – {esc(s.note)}" if s.note else ""
+        parts.append(
+            f"\n<b>{window(s.starts_at, s.ends_at, zone)}</b>{note}\n  {_roles_line(board)}{mine}"
+        )
+    return "\n".join(parts)
+
+
+def session_detail(board: SessionBoard, zone: str, *, just_joined: str | None = None) -> str:
+    """One session: where, when, places; and the viewer's own place if any."""
+    s = board.session
+    lines = [f"<b>{window(s.starts_at, s.ends_at, zone)}</b>", f"Meet: {esc(s.meeting_point)}"]
+    if s.note:
+        lines.append(f"Note: {esc(s.note)}")
+    lines.append("")
+    for role in board.roles:
+        state = "full" if role.is_full else f"{role.capacity - role.filled} free"
+        lines.append(f"{esc(role.label)}: {role.filled}/{role.capacity} ({state})")
+    if board.mine is not None:
+        mine = board.role(board.mine.role_id)
+        label = esc(mine.label) if mine else "?"
+        if board.mine.status is SignUpStatus.WAITLISTED:
+            lines.append(
+                f"\nYou're on the waitlist for {label}. I'll tell you if a place frees up."
+            )
+        else:
+            lines.append(f"\n✓ You're down as {label}. /myshifts to withdraw.")
+    if just_joined:
+        lines.insert(0, just_joined + "\n")
+    return "\n".join(lines)
+
+
+def team_post(boards: Sequence[SessionBoard], zone: str) -> str:
+    """The rota post in the team chat."""
+    if not boards:
+        return NO_SESSIONS
+    parts = ["<b>Outreach rota</b> – tap a button to join (it signs up whoever taps it)"]
+    for board in boards:
+        s = board.session
+        parts.append(f"\n<b>{window(s.starts_at, s.ends_at, zone)}</b>\n  {_roles_line(board)}")
+    return "\n".join(parts)
+
+
+def joined_answer(role_label: str, status: SignUpStatus, when: str) -> str:
+    """The short pop-up after a join button."""
+    if status is SignUpStatus.WAITLISTED:
+        return f"You're on the waitlist for {role_label} on {when}."
+    return f"You're down as {role_label} on {when}. Thank you!"
+
+
+def shift_label(shift: MyShift, zone: str) -> str:
+    """'Wed 2 Dec Walker' for a button."""
+    return f"{day(shift.session.starts_at, zone)} {shift.entry.role.label}"
+
+
+def my_shifts(shifts: Sequence[MyShift], zone: str) -> str:
+    """/myshifts."""
+    if not shifts:
+        return "You have no upcoming shifts. Send /rota to find one."
+    lines = ["<b>Your upcoming shifts</b>"]
+    for shift in shifts:
+        s = shift.session
+        waiting = (
+            f" – waitlist #{shift.waitlist_position}"
+            if shift.waitlist_position is not None
+            else ""
+        )
+        lines.append(
+            f"• {window(s.starts_at, s.ends_at, zone)}: {esc(shift.entry.role.label)}{waiting}"
+        )
+    return "\n".join(lines)
+
+
+def confirm_withdraw(shift: MyShift, zone: str, *, late: bool) -> str:
+    """The question before a withdrawal; warns when it is late notice."""
+    s = shift.session
+    text = (
+        f"Withdraw from {esc(shift.entry.role.label)} on {window(s.starts_at, s.ends_at, zone)}?"
+    )
+    if late:
+        text += "\nIt's close to the start, so the coordinators will be told."
+    return text
+
+
+def withdrawn(outcome: WithdrawOutcome, zone: str) -> str:
+    """After a withdrawal."""
+    s = outcome.session
+    when = window(s.starts_at, s.ends_at, zone)
+    text = f"You've withdrawn from {esc(outcome.role.label)} on {when}."
+    if outcome.promoted is not None:
+        text += f" {esc(outcome.promoted.display_name)} from the waitlist takes your place."
+    if outcome.late:
+        text += " The coordinators have been told."
+    return text
+
+
+def volunteers(people: Sequence[Volunteer]) -> str:
+    """/volunteers."""
+    if not people:
+        return "Nobody has joined yet. /invite makes an invite link."
+    lines = [f"<b>The team</b> ({len(people)})"]
+    for v in people:
+        handle = f" @{esc(v.username)}" if v.username else ""
+        tags = f" – {esc(', '.join(sorted(v.tags)))}" if v.tags else ""
+        phone = " ☎" if v.phone else ""
+        lines.append(f"• {esc(v.display_name)}{handle}{tags}{phone}")
+    return "\n".join(lines)
+
+
+def tags_changed(volunteer: Volunteer) -> str:
+    """After /tag or /untag."""
+    tags = ", ".join(sorted(volunteer.tags)) or "none"
+    return f"{esc(volunteer.display_name)} now has tags: {esc(tags)}."
+
+
+def removed(volunteer: Volunteer, shifts: int) -> str:
+    """After /remove."""
+    freed = f" Their {shifts} upcoming shift(s) were freed." if shifts else ""
+    return f"{esc(volunteer.display_name)} is no longer on the team.{freed}"
+
+
+def session_added(board_start: dtm.datetime, board_end: dtm.datetime, zone: str) -> str:
+    """After /addsession."""
+    return f"Added a session on {window(board_start, board_end, zone)}. It's on /rota now."
+
+
+def session_cancelled(starts_at: dtm.datetime, ends_at: dtm.datetime, zone: str, told: int) -> str:
+    """After /cancelsession."""
+    when = window(starts_at, ends_at, zone)
+    return f"Cancelled the session on {when}. {told} volunteer(s) will be told."
+
+
+def roster(board: SessionBoard, zone: str) -> str:
+    """/session: who is on each role, and each waitlist."""
+    s = board.session
+    lines = [f"<b>{window(s.starts_at, s.ends_at, zone)}</b>", f"Meet: {esc(s.meeting_point)}"]
+    for role in board.roles:
+        confirmed = board.entries(role.id, SignUpStatus.CONFIRMED)
+        waiting = board.entries(role.id, SignUpStatus.WAITLISTED)
+        short = " ⚠ below minimum" if role.filled < role.minimum else ""
+        lines.append(f"\n<b>{esc(role.label)}</b> {role.filled}/{role.capacity}{short}")
+        lines.extend(f"• {esc(e.volunteer.display_name)}" for e in confirmed)
+        if waiting:
+            names = ", ".join(esc(e.volunteer.display_name) for e in waiting)
+            lines.append(f"  waitlist: {names}")
+    return "\n".join(lines)
+
+
+def sync_summary(report: SyncReport, zone: str) -> str:
+    """A log line for a template sync."""
+    kept = ", ".join(day(s.starts_at, zone) for s in report.kept)
+    text = (
+        f"sessions: {report.created} created, {report.updated} updated, {report.removed} removed"
+    )
+    return text + (f"; kept as they are because people signed up: {kept}" if kept else "")
+
+
+def _when(payload: dict[str, object], zone: str) -> str:
+    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
+    ends = dtm.datetime.fromisoformat(str(payload["ends_at"]))
+    return window(starts, ends, zone)
+
+
+def notice(kind: str, payload: dict[str, object], zone: str) -> str:
+    """Render an outbox notice recorded by the domain."""
+    when = _when(payload, zone)
+    role = esc(str(payload.get("role", "")))
+    if kind == "promoted":
+        return (
+            f"Good news: a place opened up and you're now down as <b>{role}</b> on {when}. "
+            "If you can't make it, withdraw in /myshifts."
+        )
+    if kind == "session_cancelled":
+        return f"The session on {when} has been cancelled, so your {role} shift is off. Sorry!"
+    if kind == "late_withdrawal":
+        who = esc(str(payload.get("volunteer", "")))
+        promoted = payload.get("promoted")
+        cover = (
+            f" {esc(str(promoted))} moved up from the waitlist."
+            if promoted
+            else " Nobody was waiting to take the place."
+        )
+        return f"⚠ Late notice: {who} withdrew from {role} on {when}.{cover}"
+    raise ValueError(f"no text for notice kind {kind!r}")

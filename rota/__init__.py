@@ -1,0 +1,1 @@
+"""Domain core of rotabot: rota rules with no Telegram, database or clock."""
