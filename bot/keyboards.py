@@ -123,4 +123,3 @@ def share_phone() -> ReplyKeyboardMarkup:
         one_time_keyboard=True,
         resize_keyboard=True,
     )
-

@@ -75,6 +75,12 @@ def telegram_name(first_name: str, last_name: str | None) -> str:
         return clean_name(full[:MAX_NAME_LENGTH]) if full.strip() else "Volunteer"
 
 
+async def who_is(uow: UnitOfWork, *, telegram_id: int, config: RotaConfig) -> Actor:
+    """Who this Telegram user is to the team (volunteer, coordinator or stranger)."""
+    async with uow:
+        return await load_actor(uow, telegram_id, config)
+
+
 @dataclass(frozen=True, slots=True)
 class Welcome:
     """What /start found: a new member, a returning one, or a stranger."""

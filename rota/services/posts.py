@@ -12,6 +12,7 @@ from rota.services.common import require_volunteer
 # Telegram allows about 20 messages a minute in a group, edits included; one edit per post
 # every 5 s stays well inside that however fast people press buttons.
 EDIT_GAP = dtm.timedelta(seconds=5)
+POST_SESSIONS = 3  # sessions shown in a team post: about a dozen join buttons
 
 
 async def check_can_post(uow: UnitOfWork, *, telegram_id: int, config: RotaConfig) -> None:

@@ -12,7 +12,12 @@ from rota.model import Notice, Role, Session, SessionBoard, SessionStatus
 from rota.planning import plan_sessions
 from rota.ports import UnitOfWork
 from rota.services.boards import build_boards
-from rota.services.common import load_actor, require_coordinator, session_facts
+from rota.services.common import (
+    load_actor,
+    require_coordinator,
+    require_volunteer,
+    session_facts,
+)
 from rota.services.signups import ensure_open
 from rota.template import RoleSpec
 
@@ -209,13 +214,19 @@ async def upcoming_boards(
     telegram_id: int | None,
     config: RotaConfig,
     now: dtm.datetime,
+    limit: int | None = None,
 ) -> list[SessionBoard]:
-    """The coming sessions with places per role, marking the viewer's own sign-ups."""
+    """The coming sessions with places per role, marking the viewer's own sign-ups.
+
+    With a telegram_id the caller must be on the team; without one (the team-chat post)
+    nobody's own sign-ups are marked.
+    """
     async with uow:
         viewer = None
         if telegram_id is not None:
-            viewer = (await load_actor(uow, telegram_id, config)).volunteer
-        limit = ROTA_WEEKS_SHOWN * max(1, len(config.template.sessions))
+            viewer = await require_volunteer(uow, telegram_id, config)
+        if limit is None:
+            limit = ROTA_WEEKS_SHOWN * max(1, len(config.template.sessions))
         sessions = await uow.sessions.upcoming(now, limit)
         return await build_boards(uow, sessions, viewer_id=viewer.id if viewer else None)
 
@@ -234,4 +245,23 @@ async def session_board(
         session = ensure_open(await uow.sessions.get(session_id), now)
         viewer_id = actor.volunteer.id if actor.volunteer else None
         (board,) = await build_boards(uow, [session], viewer_id=viewer_id)
+        return board
+
+
+async def role_board(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    role_id: int,
+    config: RotaConfig,
+    now: dtm.datetime,
+) -> SessionBoard:
+    """The open session a role belongs to, to redraw its buttons after a refusal."""
+    async with uow:
+        volunteer = await require_volunteer(uow, telegram_id, config)
+        role = await uow.sessions.role(role_id)
+        if role is None:
+            raise NotFound("That shift no longer exists. Send /rota for the current list.")
+        session = ensure_open(await uow.sessions.get(role.session_id), now)
+        (board,) = await build_boards(uow, [session], viewer_id=volunteer.id)
         return board

@@ -7,6 +7,14 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from rota.ports import (
+    InviteRepository,
+    OutboxRepository,
+    SessionRepository,
+    SignUpRepository,
+    TeamPostRepository,
+    VolunteerRepository,
+)
 from rota.storage.repositories import (
     SqlInvites,
     SqlOutbox,
@@ -19,6 +27,13 @@ from rota.storage.repositories import (
 
 class SqlAlchemyUnitOfWork:
     """Everything done inside `async with` commits together on commit(), else rolls back."""
+
+    volunteers: VolunteerRepository
+    invites: InviteRepository
+    sessions: SessionRepository
+    signups: SignUpRepository
+    outbox: OutboxRepository
+    team_posts: TeamPostRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions

@@ -1,0 +1,74 @@
+"""The one composition root: settings, clock and storage in, a ready Application out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot import errors, handlers, jobs
+from bot.config import Settings
+from bot.context import BotData, BotDeps, RotaContext
+from rota.clock import Clock
+from rota.ports import UnitOfWorkFactory
+
+Hook = Callable[[], Awaitable[None]]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock,
+    uow: UnitOfWorkFactory,
+    request: BaseRequest | None = None,
+    on_start: Hook | None = None,
+    on_stop: Hook | None = None,
+    run_jobs: bool = True,
+) -> Application[Any, RotaContext, dict[Any, Any], dict[Any, Any], BotData, Any]:
+    """Wire handlers, jobs and dependencies; tests pass their own request or base URL."""
+    if settings.token is None:
+        raise ValueError("a bot token is needed to build the application")
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        tzinfo=ZoneInfo(settings.timezone),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        if on_start is not None:
+            await on_start()
+        app.bot_data.deps.bot_username = app.bot.username
+        await app.bot.set_my_commands(handlers.COMMANDS)
+        if run_jobs and app.job_queue is not None:
+            jobs.schedule(app.job_queue, settings.timezone)
+
+    async def post_shutdown(_app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        if on_stop is not None:
+            await on_stop()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .defaults(defaults)
+        .context_types(ContextTypes(context=RotaContext, bot_data=BotData))
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    deps = BotDeps(clock=clock, uow=uow, settings=settings, config=settings.rota)
+    if app.job_queue is not None:
+        job_queue = app.job_queue
+        deps.ring = lambda: jobs.ring_dispatcher(job_queue)
+    app.bot_data.deps = deps
+    handlers.register(app)
+    app.add_error_handler(errors.on_error)
+    return app

@@ -1,0 +1,193 @@
+"""The `rotabot` command: run, db upgrade, check. The only place that reads os.environ."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from dotenv import dotenv_values
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.config import ConfigError, Settings
+from rota.clock import SystemClock
+from rota.storage.engine import create_engine, is_sqlite, normalise_url
+from rota.storage.migrate import current_revision, head_revision, upgrade
+from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
+
+log = logging.getLogger("rotabot")
+
+DESCRIPTION = """rotabot: a Telegram bot for the street-outreach rota and the safety of walking
+pairs. Settings come from the environment and from a .env file in the current directory
+(see .env.example)."""
+
+
+class CliError(Exception):
+    """A problem to report in one line, with an exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def load_env(env_file: Path) -> dict[str, str]:
+    """The process environment over the .env file: a real variable always wins."""
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+def _settings(env: Mapping[str, str], *, require_token: bool = True) -> Settings:
+    try:
+        return Settings.from_env(env, require_token=require_token)
+    except ConfigError as err:
+        raise CliError(str(err), code=2) from None
+
+
+async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
+    """Migrate an embedded SQLite database; refuse to run a server database that lags."""
+    engine = create_engine(settings.database_url)
+    try:
+        if auto_upgrade and is_sqlite(normalise_url(settings.database_url)):
+            await upgrade(engine)
+        current, head = await current_revision(engine), head_revision()
+        if current != head:
+            raise CliError(
+                f"DATABASE_URL: the database is at revision {current or 'none'} but this "
+                f"version needs {head}: run `rotabot db upgrade` first"
+            )
+        return current or ""
+    except SQLAlchemyError as err:
+        raise CliError(
+            f"DATABASE_URL: cannot use the database: {err.__class__.__name__}: {err}"
+        ) from None
+    except OSError as err:
+        raise CliError(f"DATABASE_URL: cannot reach the database: {err}") from None
+    finally:
+        await engine.dispose()
+
+
+def cmd_run(env: Mapping[str, str]) -> int:
+    """Run the bot with long polling until Ctrl+C."""
+    from bot.app import build_application  # imported late: `check` and `db` stay light
+
+    settings = _settings(env)
+    asyncio.run(_prepare_database(settings, auto_upgrade=True))
+    engine = create_engine(settings.database_url)
+    app = build_application(
+        settings,
+        clock=SystemClock(),
+        uow=SqlAlchemyUnitOfWorkFactory(engine),
+        on_stop=engine.dispose,
+    )
+    log.info("starting; template %s, zone %s", settings.template_path, settings.timezone)
+    app.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    return 0
+
+
+def cmd_db_upgrade(env: Mapping[str, str]) -> int:
+    """Apply the schema migrations to DATABASE_URL."""
+    settings = _settings(env, require_token=False)
+
+    async def go() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await current_revision(engine)
+        except SQLAlchemyError as err:
+            raise CliError(f"DATABASE_URL: migration failed: {err}") from None
+        finally:
+            await engine.dispose()
+
+    print(f"database is at revision {asyncio.run(go())} (newest)")
+    return 0
+
+
+def cmd_check(env: Mapping[str, str]) -> int:
+    """Validate settings, template and database, and ask Telegram who the bot is."""
+    settings = _settings(env)
+    template = settings.template
+    print(f"template: {settings.template_path}")
+    for spec in template.sessions:
+        print(f"  session {spec.key}: weekday {spec.weekday} {spec.start:%H:%M}-{spec.end:%H:%M}")
+    roles = ", ".join(f"{r.key} ({r.capacity})" for r in template.roles)
+    print(f"  roles: {roles}")
+    print(f"time zone: {settings.timezone}")
+    print(f"coordinators from ROTABOT_ADMIN_IDS: {len(settings.admin_ids)}")
+    if not settings.admin_ids:
+        print("  warning: nobody is a coordinator yet; set ROTABOT_ADMIN_IDS")
+    revision = asyncio.run(_prepare_database(settings, auto_upgrade=False))
+    print(f"database: revision {revision} (up to date)")
+
+    async def identity() -> str:
+        assert settings.token is not None
+        bot = Bot(settings.token, base_url=settings.api_base_url)
+        try:
+            async with bot:
+                me = await bot.get_me()
+        except TelegramError as err:
+            raise CliError(
+                f"TELEGRAM_BOT_TOKEN: Telegram refused the token or could not be reached: {err}"
+            ) from None
+        return f"@{me.username} ({me.first_name}, id {me.id})"
+
+    print(f"bot: {asyncio.run(identity())}")
+    print("all good")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser, with --help for every subcommand."""
+    top = argparse.ArgumentParser(prog="rotabot", description=DESCRIPTION)
+    top.add_argument(
+        "--env-file", type=Path, default=Path(".env"), help="settings file (default .env)"
+    )
+    top.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser(
+        "run",
+        help="run the bot (long polling)",
+        description="Run the bot with long polling. An embedded SQLite database is created or "
+        "migrated on start; a PostgreSQL database must be migrated with `rotabot db upgrade`.",
+    )
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser(
+        "upgrade",
+        help="apply schema migrations to DATABASE_URL",
+        description="Apply every schema migration to the database named by DATABASE_URL.",
+    )
+    sub.add_parser(
+        "check",
+        help="validate the settings and template, and show the bot's identity",
+        description="Validate the settings, the rota template and the database, then ask "
+        "Telegram who the bot is (getMe). Exits non-zero with one clear line on any problem.",
+    )
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `rotabot` console script."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    env = load_env(args.env_file)
+    commands = {"run": cmd_run, "check": cmd_check}
+    try:
+        if args.command == "db":
+            return cmd_db_upgrade(env)
+        return commands[args.command](env)
+    except CliError as err:
+        print(f"rotabot: {err}", file=sys.stderr)
+        return err.code
+    except KeyboardInterrupt:
+        return 130

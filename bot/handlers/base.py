@@ -1,0 +1,53 @@
+"""What every handler shares: turning refusals into polite replies, and small reply helpers."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+
+from bot import texts
+from bot.context import RotaContext
+from rota.errors import DomainError
+
+Handler = Callable[[Update, RotaContext], Coroutine[Any, Any, None]]
+ALERT_LIMIT = 200  # Telegram's limit for a callback answer
+
+
+def refusals_answered(func: Handler) -> Handler:
+    """Reply to a DomainError with its message (an alert for buttons); nothing else changes."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: RotaContext) -> None:
+        try:
+            await func(update, context)
+        except DomainError as err:
+            await refuse(update, err)
+
+    return wrapper
+
+
+async def refuse(update: Update, err: DomainError) -> None:
+    """Tell the person why not, in the place they asked."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(err.message[:ALERT_LIMIT], show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(texts.refusal(err))
+
+
+def is_private(update: Update) -> bool:
+    """Whether the update came from a one-to-one chat with the bot."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+def command_args(update: Update) -> str:
+    """Everything after the command word, spaces kept (names may contain spaces)."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return ""
+    parts = message.text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""

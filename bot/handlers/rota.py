@@ -1,0 +1,206 @@
+"""Claiming shifts: /rota and its buttons, /myshifts and withdrawals, /postrota for the group."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot import keyboards, texts
+from bot.context import RotaContext
+from bot.handlers.base import is_private, refusals_answered
+from rota.errors import RoleFull
+from rota.model import SessionBoard, SignUpStatus
+from rota.services import posts, sessions, signups
+
+
+def _labels(boards: list[SessionBoard], zone: str) -> dict[int, str]:
+    return {b.session.id: texts.day(b.session.starts_at, zone) for b in boards}
+
+
+async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as err:
+        if "not modified" not in err.message:  # a double tap shows the same content: fine
+            raise
+
+
+@refusals_answered
+async def show_rota(update: Update, context: RotaContext) -> None:
+    """/rota: upcoming sessions with places, and a button per session."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not is_private(update):
+        await message.reply_text("In a group, use /postrota to post the rota with join buttons.")
+        return
+    deps = context.deps
+    boards = await sessions.upcoming_boards(
+        deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
+    )
+    zone = deps.config.zone
+    await message.reply_text(
+        texts.rota(boards, zone), reply_markup=keyboards.rota_list(boards, _labels(boards, zone))
+    )
+
+
+@refusals_answered
+async def rota_button(update: Update, context: RotaContext) -> None:
+    """ro:l (list), ro:s:<session> (open), ro:j:<role> (join), ro:w:<role> (waitlist)."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = keyboards.parse(query.data)
+    needs_id = press is not None and press.action in ("s", "j", "w")
+    if (
+        press is None
+        or press.action not in ("l", "s", "j", "w")
+        or needs_id != (press.ident is not None)
+    ):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    deps = context.deps
+    zone, user_id, now = deps.config.zone, query.from_user.id, deps.clock.now()
+    if press.action == "l":
+        boards = await sessions.upcoming_boards(
+            deps.uow(), telegram_id=user_id, config=deps.config, now=now
+        )
+        await query.answer()
+        await _edit(
+            update, texts.rota(boards, zone), keyboards.rota_list(boards, _labels(boards, zone))
+        )
+        return
+    assert press.ident is not None
+    if press.action == "s":
+        board = await sessions.session_board(
+            deps.uow(), telegram_id=user_id, session_id=press.ident, config=deps.config, now=now
+        )
+        await query.answer()
+        await _edit(update, texts.session_detail(board, zone), keyboards.session_view(board))
+        return
+    join = signups.join_role if press.action == "j" else signups.join_waitlist
+    try:
+        outcome = await join(
+            deps.uow(), telegram_id=user_id, role_id=press.ident, config=deps.config, now=now
+        )
+    except RoleFull as full:
+        await query.answer(full.message, show_alert=True)
+        if is_private(update):  # show the waitlist button in place of the join button
+            role = await sessions.role_board(
+                deps.uow(), telegram_id=user_id, role_id=press.ident, config=deps.config, now=now
+            )
+            await _edit(update, texts.session_detail(role, zone), keyboards.session_view(role))
+        return
+    when = texts.day(outcome.board.session.starts_at, zone)
+    answer = texts.joined_answer(outcome.role.label, outcome.signup.status, when)
+    await query.answer(answer, show_alert=not is_private(update))
+    if is_private(update):
+        await _edit(
+            update,
+            texts.session_detail(outcome.board, zone),
+            keyboards.session_view(outcome.board),
+        )
+
+
+@refusals_answered
+async def show_my_shifts(update: Update, context: RotaContext) -> None:
+    """/myshifts: the caller's shifts with Withdraw buttons."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not is_private(update):
+        await message.reply_text(texts.PRIVATE_ONLY)
+        return
+    text, markup = await _shifts_view(context, user.id)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def _shifts_view(
+    context: RotaContext, user_id: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    deps = context.deps
+    shifts = await signups.my_shifts(
+        deps.uow(), telegram_id=user_id, config=deps.config, now=deps.clock.now()
+    )
+    zone = deps.config.zone
+    markup = keyboards.my_shifts([(s.entry.signup.id, texts.shift_label(s, zone)) for s in shifts])
+    return texts.my_shifts(shifts, zone), markup
+
+
+@refusals_answered
+async def my_shifts_button(update: Update, context: RotaContext) -> None:
+    """ms:w:<signup> (ask), ms:y:<signup> (withdraw), ms:n (keep)."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = keyboards.parse(query.data)
+    if (
+        press is None
+        or press.action not in ("w", "y", "n")
+        or (press.action != "n" and press.ident is None)
+    ):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    deps = context.deps
+    user_id, zone, now = query.from_user.id, deps.config.zone, deps.clock.now()
+    if press.action == "n":
+        await query.answer(texts.WITHDRAW_KEPT)
+        await _edit(update, *await _shifts_view(context, user_id))
+        return
+    if press.action == "w":
+        shifts = await signups.my_shifts(
+            deps.uow(), telegram_id=user_id, config=deps.config, now=now
+        )
+        shift = next((s for s in shifts if s.entry.signup.id == press.ident), None)
+        if shift is None:
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            return
+        late = (
+            shift.entry.signup.status is SignUpStatus.CONFIRMED
+            and shift.session.starts_at - now < deps.config.template.late_notice
+        )
+        await query.answer()
+        await _edit(
+            update,
+            texts.confirm_withdraw(shift, zone, late=late),
+            keyboards.confirm_withdraw(shift.entry.signup.id),
+        )
+        return
+    assert press.ident is not None
+    outcome = await signups.withdraw(
+        deps.uow(), telegram_id=user_id, signup_id=press.ident, config=deps.config, now=now
+    )
+    deps.outbox_changed()
+    await query.answer("Withdrawn.")
+    await _edit(update, texts.withdrawn(outcome, zone), None)
+
+
+@refusals_answered
+async def post_rota(update: Update, context: RotaContext) -> None:
+    """/postrota in the team group: a rota post with join buttons, kept current."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    if is_private(update):
+        await message.reply_text(texts.GROUP_ONLY)
+        return
+    deps = context.deps
+    await posts.check_can_post(deps.uow(), telegram_id=user.id, config=deps.config)
+    boards = await sessions.upcoming_boards(
+        deps.uow(),
+        telegram_id=None,
+        config=deps.config,
+        now=deps.clock.now(),
+        limit=posts.POST_SESSIONS,
+    )
+    zone = deps.config.zone
+    sent = await context.bot.send_message(
+        chat.id,
+        texts.team_post(boards, zone),
+        reply_markup=keyboards.team_post(boards, _labels(boards, zone)),
+    )
+    await posts.record_post(
+        deps.uow(), chat_id=chat.id, message_id=sent.message_id, now=deps.clock.now()
+    )

@@ -1,0 +1,173 @@
+"""Joining, help and a volunteer's own data: /start, /help, /name, /phone, /me, /forgetme."""
+
+from __future__ import annotations
+
+from telegram import ReplyKeyboardRemove, Update
+
+from bot import keyboards, texts
+from bot.context import RotaContext
+from bot.handlers.base import command_args, is_private, refusals_answered
+from rota.model import COORDINATOR_TAG
+from rota.services import people
+
+
+@refusals_answered
+async def start(update: Update, context: RotaContext) -> None:
+    """/start [code]: join with an invite code, or get a welcome or a polite explanation."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not is_private(update):
+        await message.reply_text(texts.PRIVATE_ONLY)
+        return
+    deps = context.deps
+    code = context.args[0] if context.args else ""
+    if code:
+        volunteer = await people.accept_invite(
+            deps.uow(),
+            code=code,
+            telegram_id=user.id,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            username=user.username,
+            config=deps.config,
+            now=deps.clock.now(),
+        )
+        coordinator = COORDINATOR_TAG in volunteer.tags or user.id in deps.config.admin_ids
+        await message.reply_text(texts.welcome(volunteer, coordinator=coordinator, joined=True))
+        return
+    welcome = await people.start(
+        deps.uow(),
+        telegram_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        config=deps.config,
+        now=deps.clock.now(),
+    )
+    actor = welcome.actor
+    if actor.volunteer is None:
+        await message.reply_text(texts.STRANGER)
+        return
+    await message.reply_text(
+        texts.welcome(actor.volunteer, coordinator=actor.is_coordinator, joined=welcome.joined)
+    )
+
+
+async def show_help(update: Update, context: RotaContext) -> None:
+    """/help: the commands this person may use."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    actor = await people.who_is(
+        context.deps.uow(), telegram_id=user.id, config=context.deps.config
+    )
+    if actor.volunteer is None and not actor.is_admin:
+        await message.reply_text(texts.STRANGER)
+        return
+    await message.reply_text(texts.help_text(coordinator=actor.is_coordinator))
+
+
+@refusals_answered
+async def rename(update: Update, context: RotaContext) -> None:
+    """/name <new name>."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    deps = context.deps
+    volunteer = await people.rename(
+        deps.uow(), telegram_id=user.id, name=command_args(update), config=deps.config
+    )
+    await message.reply_text(
+        f"Done: the team now sees you as {texts.esc(volunteer.display_name)}."
+    )
+
+
+@refusals_answered
+async def ask_phone(update: Update, context: RotaContext) -> None:
+    """/phone: offer Telegram's share-contact button."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not is_private(update):
+        await message.reply_text(texts.PRIVATE_ONLY)
+        return
+    deps = context.deps
+    await people.my_data(
+        deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
+    )  # refuses strangers
+    await message.reply_text(texts.ASK_PHONE, reply_markup=keyboards.share_phone())
+
+
+@refusals_answered
+async def save_contact(update: Update, context: RotaContext) -> None:
+    """A shared contact: keep it if it is the sender's own number."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.contact is None:
+        return
+    deps = context.deps
+    volunteer = await people.save_phone(
+        deps.uow(),
+        telegram_id=user.id,
+        phone=message.contact.phone_number,
+        contact_user_id=message.contact.user_id,
+        config=deps.config,
+    )
+    await message.reply_text(
+        texts.PHONE_SAVED.format(name=texts.esc(volunteer.display_name)),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+
+
+@refusals_answered
+async def show_me(update: Update, context: RotaContext) -> None:
+    """/me: everything stored about the caller."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not is_private(update):
+        await message.reply_text(texts.PRIVATE_ONLY)
+        return
+    deps = context.deps
+    data = await people.my_data(
+        deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
+    )
+    await message.reply_text(texts.profile(data, deps.config.zone))
+
+
+@refusals_answered
+async def ask_forget(update: Update, context: RotaContext) -> None:
+    """/forgetme: ask before erasing."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not is_private(update):
+        await message.reply_text(texts.PRIVATE_ONLY)
+        return
+    deps = context.deps
+    await people.my_data(deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now())
+    await message.reply_text(texts.FORGET_ASK, reply_markup=keyboards.confirm_forget())
+
+
+@refusals_answered
+async def forget_button(update: Update, context: RotaContext) -> None:
+    """The yes/no answer to /forgetme."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = keyboards.parse(query.data)
+    if press is None or press.action not in ("y", "n"):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    if press.action == "n":
+        await query.answer()
+        await query.edit_message_text(texts.FORGET_KEPT)
+        return
+    deps = context.deps
+    shifts = await people.forget_me(
+        deps.uow(), telegram_id=query.from_user.id, config=deps.config, now=deps.clock.now()
+    )
+    deps.outbox_changed()
+    await query.answer()
+    freed = f", and {shifts} upcoming shift(s) given up" if shifts else ""
+    await query.edit_message_text(texts.FORGET_DONE.format(shifts=freed))

@@ -1,0 +1,66 @@
+"""Deliver the outbox: claim due rows, send them, record what Telegram said, re-arm."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot import texts
+from bot.context import BotDeps, RotaContext
+from bot.outcomes import classify
+from rota.model import OutboxItem
+from rota.services import delivery
+from rota.services.delivery import GiveUp, Outcome, Sent
+
+log = logging.getLogger(__name__)
+BATCH = 50
+JOB_NEXT = "dispatch-next"
+
+
+async def deliver(bot: Bot, item: OutboxItem, zone: str) -> Outcome:
+    """Render one notice and send it; never raises for Telegram's answers."""
+    try:
+        text = texts.notice(item.kind, item.payload, zone)
+    except (KeyError, ValueError) as err:
+        return GiveUp(f"cannot render {item.kind}: {err}")
+    try:
+        message = await bot.send_message(item.chat_id, text)
+    except TelegramError as err:
+        return classify(err, repeat_if_unsure=False)
+    return Sent(message_id=message.message_id)
+
+
+async def run_dispatch(deps: BotDeps, bot: Bot) -> int:
+    """Deliver everything due at the clock's now; returns how many rows were handled."""
+    handled = 0
+    while True:
+        items = await delivery.claim_due(deps.uow(), now=deps.clock.now(), limit=BATCH)
+        for item in items:
+            outcome = await deliver(bot, item, deps.config.zone)
+            if not isinstance(outcome, Sent):
+                log.warning("outbox %s to %s: %s", item.id, item.chat_id, outcome)
+            await delivery.record_outcome(deps.uow(), item, outcome, now=deps.clock.now())
+        handled += len(items)
+        if len(items) < BATCH:
+            return handled
+
+
+async def dispatch_job(context: RotaContext) -> None:
+    """JobQueue entry: deliver, then set the alarm for the next due row."""
+    deps = context.deps
+    await run_dispatch(deps, context.bot)
+    next_due = await delivery.next_due(deps.uow())
+    if next_due is None or context.job_queue is None:
+        return
+    delay = max(0.0, (next_due - deps.clock.now()).total_seconds())
+    for job in context.job_queue.get_jobs_by_name(JOB_NEXT):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        dispatch_job,  # type: ignore[arg-type]
+        dtm.timedelta(seconds=delay),
+        name=JOB_NEXT,
+        job_kwargs={"misfire_grace_time": None},
+    )

@@ -1,0 +1,170 @@
+"""Shared fixtures: a clock, a rota config, and a migrated database on SQLite and PostgreSQL.
+
+Every database test runs twice: on a SQLite file and on PostgreSQL when TEST_DATABASE_URL
+is set (CI sets it). Each pytest process gets its own PostgreSQL schema, so two runs on one
+machine never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rota.clock import FakeClock
+from rota.config import RotaConfig
+from rota.storage.engine import create_engine
+from rota.storage.migrate import upgrade
+from rota.storage.tables import Base
+from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
+from rota.template import RotaTemplate, parse_template
+
+ZONE = "Europe/London"
+ADMIN_ID = 999_001
+PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+PG_SCHEMA = f"rotabot_test_{os.getpid()}"
+
+TEMPLATE = """
+late_notice = "48h"
+
+[[session]]
+key = "wednesday"
+weekday = "wednesday"
+start = "19:00"
+end = "23:00"
+meeting_point = "St Anne's Hall"
+weeks_ahead = 3
+
+[[role]]
+key = "lead"
+label = "Team lead"
+capacity = 1
+minimum = 1
+requires = ["lead"]
+
+[[role]]
+key = "walker"
+label = "Walker"
+capacity = 2
+minimum = 2
+pairs = true
+requires = ["trained", "new"]
+
+[[role]]
+key = "dropin"
+label = "Drop-in"
+capacity = 2
+minimum = 1
+
+[[role]]
+key = "oncall"
+label = "On-call coordinator"
+capacity = 1
+minimum = 1
+requires = ["coordinator"]
+"""
+
+# Monday 30 Nov 2026, noon: the next Wednesday session is 2 Dec 2026, 19:00 GMT.
+MONDAY_NOON = dtm.datetime(2026, 11, 30, 12, 0, tzinfo=dtm.UTC)
+
+
+@pytest.fixture
+def template() -> RotaTemplate:
+    return parse_template(TEMPLATE, source="test.toml")
+
+
+@pytest.fixture
+def config(template: RotaTemplate) -> RotaConfig:
+    return RotaConfig(template=template, zone=ZONE, admin_ids=frozenset({ADMIN_ID}))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(MONDAY_NOON)
+
+
+def _pg_kwargs() -> dict[str, Any]:
+    return {"connect_args": {"server_settings": {"search_path": PG_SCHEMA}}}
+
+
+_pg_ready = False
+
+
+async def _prepare_pg() -> None:
+    """Create this process's schema and migrate it once; later tests only truncate."""
+    global _pg_ready
+    admin = create_engine(PG_URL)
+    async with admin.begin() as conn:
+        if not _pg_ready:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+            await conn.execute(text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
+    await admin.dispose()
+    engine = create_engine(PG_URL, **_pg_kwargs())
+    if not _pg_ready:
+        await upgrade(engine)
+        _pg_ready = True
+    else:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this process's PostgreSQL schema."""
+    if PG_URL and _pg_ready:
+        import asyncio
+
+        async def drop() -> None:
+            admin = create_engine(PG_URL)
+            async with admin.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+            await admin.dispose()
+
+        asyncio.run(drop())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DbInfo]:
+    """A freshly migrated, empty database; the URL and engine kwargs let tests open more."""
+    if request.param == "sqlite":
+        info = DbInfo(url=f"sqlite:///{tmp_path / 'rota.db'}", kwargs={})
+        engine = create_engine(info.url)
+        await upgrade(engine)
+        await engine.dispose()
+    else:
+        if not PG_URL:
+            pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run these too")
+        await _prepare_pg()
+        info = DbInfo(url=PG_URL, kwargs=_pg_kwargs(), schema=PG_SCHEMA)
+    yield info
+
+
+class DbInfo:
+    """Where the test database is and how to connect to it."""
+
+    def __init__(self, url: str, kwargs: dict[str, Any], schema: str | None = None) -> None:
+        self.url = url
+        self.kwargs = kwargs
+        self.schema = schema
+
+    def engine(self) -> AsyncEngine:
+        return create_engine(self.url, **self.kwargs)
+
+
+@pytest.fixture
+async def engine(db: DbInfo) -> AsyncIterator[AsyncEngine]:
+    engine = db.engine()
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def uow(engine: AsyncEngine) -> SqlAlchemyUnitOfWorkFactory:
+    return SqlAlchemyUnitOfWorkFactory(engine)
