@@ -131,7 +131,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DbInfo]:
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> DbInfo:
     """A freshly migrated, empty database; the URL and engine kwargs let tests open more."""
     if request.param == "sqlite":
         info = DbInfo(url=f"sqlite:///{tmp_path / 'rota.db'}", kwargs={})
@@ -143,7 +143,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Db
             pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run these too")
         await _prepare_pg()
         info = DbInfo(url=PG_URL, kwargs=_pg_kwargs(), schema=PG_SCHEMA)
-    yield info
+    return info
 
 
 class DbInfo:
