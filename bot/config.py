@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rota.config import RotaConfig
+from rota.dburls import url_problem
 from rota.localtime import is_valid_zone
-from rota.storage.engine import DatabaseUrlError, normalise_url
 from rota.template import RotaTemplate, TemplateError, example_template_path, load_template
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -61,10 +61,9 @@ class Settings:
                 f"TELEGRAM_API_BASE_URL must start with http:// or https://, got '{base_url}'"
             )
         database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-        try:
-            normalise_url(database_url)
-        except DatabaseUrlError as err:
-            raise ConfigError(f"DATABASE_URL: {err}") from None
+        problem = url_problem(database_url)
+        if problem is not None:
+            raise ConfigError(f"DATABASE_URL: {problem}")
         zone = env.get("ROTABOT_TIMEZONE", "").strip() or DEFAULT_ZONE
         if not is_valid_zone(zone):
             raise ConfigError(

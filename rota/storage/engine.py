@@ -9,13 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-_DRIVERS = {
-    "sqlite": "sqlite+aiosqlite",
-    "sqlite+aiosqlite": "sqlite+aiosqlite",
-    "postgresql": "postgresql+asyncpg",
-    "postgres": "postgresql+asyncpg",
-    "postgresql+asyncpg": "postgresql+asyncpg",
-}
+from rota.dburls import ASYNC_DRIVERS, url_problem
 
 
 class DatabaseUrlError(ValueError):
@@ -24,17 +18,14 @@ class DatabaseUrlError(ValueError):
 
 def normalise_url(raw: str) -> URL:
     """Map plain sqlite:// and postgresql:// URLs to the async drivers; reject the rest."""
+    problem = url_problem(raw)
+    if problem is not None:
+        raise DatabaseUrlError(problem)
     try:
         url = make_url(raw.strip())
     except ArgumentError as err:
         raise DatabaseUrlError(f"'{raw}' is not a database URL") from err
-    driver = _DRIVERS.get(url.drivername)
-    if driver is None:
-        raise DatabaseUrlError(
-            f"'{url.drivername}' databases are not supported: use sqlite:///file.db "
-            "or postgresql://user@host/db"
-        )
-    return url.set(drivername=driver)
+    return url.set(drivername=ASYNC_DRIVERS[url.drivername])
 
 
 def is_sqlite(url: URL) -> bool:
