@@ -25,6 +25,9 @@ from rota.storage.tables import Base
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from rota.template import RotaTemplate, parse_template
 
+# PTB's RetryAfter.retry_after warns unless the timedelta behaviour is chosen; choose it.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 ZONE = "Europe/London"
 ADMIN_ID = 999_001
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()

@@ -366,7 +366,7 @@ class SqlSessions:
             .where(SignUpRow.session_id.in_(session_ids), SignUpRow.status.in_(ACTIVE))
             .group_by(SignUpRow.session_id)
         )
-        return {session_id: count for session_id, count in rows.tuples()}
+        return {session_id: count for session_id, count in rows}
 
 
 class SqlSignUps:
@@ -466,7 +466,7 @@ class SqlSignUps:
         rows = await self._db.execute(query)
         return [
             RosterEntry(signup=_signup(s), volunteer=_volunteer(v), role=_role(r))
-            for s, v, r in rows.tuples()
+            for s, v, r in rows
         ]
 
     async def waitlist(self, role_id: int) -> list[RosterEntry]:
