@@ -23,8 +23,17 @@ DEFAULT_LATE_NOTICE = dtm.timedelta(hours=48)
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,19}", re.ASCII)
 _TAG = re.compile(r"[a-z][a-z0-9_-]{0,19}", re.ASCII)
 
-_TOP_KEYS = ("late_notice", "session", "role")
-_TOP_SHOWN = ("late_notice", "[[session]]", "[[role]]")
+_TOP_KEYS = ("late_notice", "session", "role", "checkins")
+_TOP_SHOWN = ("late_notice", "[[session]]", "[[role]]", "[checkins]")
+_CHECKIN_KEYS = (
+    "interval",
+    "grace",
+    "escalate_after",
+    "reescalate_after",
+    "home_safe_within",
+    "duress_word",
+)
+_DURESS = re.compile(r"[a-z][a-z -]{2,39}")
 _SESSION_KEYS = ("key", "weekday", "start", "end", "meeting_point", "weeks_ahead")
 _ROLE_KEYS = ("key", "label", "capacity", "minimum", "pairs", "requires")
 
@@ -59,12 +68,31 @@ class SessionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckInPlan:
+    """When walking pairs check in, and how fast a silence becomes an alarm.
+
+    Prompts go at start+interval, start+2*interval... while the walk lasts; a reminder at
+    due+grace; an escalation at due+escalate_after; the next step of the chain every
+    reescalate_after until someone acknowledges. Home-safe is due home_safe_within after the
+    session ends and follows the same reminder and escalation gaps.
+    """
+
+    interval: dtm.timedelta = dtm.timedelta(minutes=30)
+    grace: dtm.timedelta = dtm.timedelta(minutes=5)
+    escalate_after: dtm.timedelta = dtm.timedelta(minutes=10)
+    reescalate_after: dtm.timedelta = dtm.timedelta(minutes=5)
+    home_safe_within: dtm.timedelta = dtm.timedelta(minutes=90)
+    duress_word: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RotaTemplate:
     """The whole standing week: its sessions, its roles (in file order) and late notice."""
 
     sessions: tuple[SessionSpec, ...]
     roles: tuple[RoleSpec, ...]
     late_notice: dtm.timedelta
+    checkins: CheckInPlan = CheckInPlan()
 
     def role(self, key: str) -> RoleSpec | None:
         """The role with this key, or None if the template has no such role."""
@@ -257,6 +285,49 @@ def _late_notice(top: _Block) -> dtm.timedelta:
         top.fail("late_notice", str(exc))
 
 
+def _duration(block: _Block, key: str, default: dtm.timedelta) -> dtm.timedelta:
+    value = block.table.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        block.fail(key, f'must be a duration in quotes like "30m", got {_show(value)}')
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        block.fail(key, str(exc))
+
+
+def _checkins(source: str, document: Mapping[str, object]) -> CheckInPlan:
+    table = document.get("checkins", {})
+    if not isinstance(table, Mapping):
+        raise TemplateError(f"{source}: 'checkins' must be written as a [checkins] section")
+    block = _Block(source, "[checkins]", table, _CHECKIN_KEYS)
+    base = CheckInPlan()
+    plan = CheckInPlan(
+        interval=_duration(block, "interval", base.interval),
+        grace=_duration(block, "grace", base.grace),
+        escalate_after=_duration(block, "escalate_after", base.escalate_after),
+        reescalate_after=_duration(block, "reescalate_after", base.reescalate_after),
+        home_safe_within=_duration(block, "home_safe_within", base.home_safe_within),
+        duress_word=_duress(block),
+    )
+    for key in ("interval", "escalate_after", "reescalate_after"):
+        if getattr(plan, key) <= dtm.timedelta(0):
+            block.fail(key, "must be longer than zero")
+    if plan.grace >= plan.escalate_after:
+        block.fail("grace", "must be shorter than 'escalate_after' (the reminder comes first)")
+    return plan
+
+
+def _duress(block: _Block) -> str | None:
+    value = block.table.get("duress_word")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _DURESS.fullmatch(value.strip().lower()):
+        block.fail("duress_word", "must be 3 to 40 letters (spaces and - allowed)")
+    return value.strip().lower()
+
+
 def parse_template(text: str, *, source: str = "rota.toml") -> RotaTemplate:
     """Read and check a rota template, so a typo stops the bot instead of running a wrong rota.
 
@@ -283,7 +354,12 @@ def parse_template(text: str, *, source: str = "rota.toml") -> RotaTemplate:
         _role(_Block(source, f"[[role]] #{n}", table, _ROLE_KEYS), role_keys)
         for n, table in enumerate(_blocks(source, document, "role"), start=1)
     )
-    return RotaTemplate(sessions=sessions, roles=roles, late_notice=late_notice)
+    return RotaTemplate(
+        sessions=sessions,
+        roles=roles,
+        late_notice=late_notice,
+        checkins=_checkins(source, document),
+    )
 
 
 def load_template(path: pathlib.Path) -> RotaTemplate:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dtm
 import pathlib
+import re
 
 import pytest
 
 from rota.template import (
+    CheckInPlan,
     RoleSpec,
     RotaTemplate,
     SessionSpec,
@@ -201,22 +203,23 @@ def test_template_error_is_a_value_error() -> None:
     [
         (
             "colour = 'red'\n" + VALID,
-            "rota.toml: unknown key 'colour'; allowed here: late_notice, [[session]], [[role]]",
+            "rota.toml: unknown key 'colour'; allowed here: late_notice, [[session]], [[role]], "
+            "[checkins]",
         ),
         (
             VALID + "[checkins]\nevery = '30m'\n",
-            "rota.toml: unknown section [checkins]; allowed here: late_notice, [[session]], "
-            "[[role]]",
+            "rota.toml: [checkins] has unknown key 'every'; allowed here: interval, grace, "
+            "escalate_after, reescalate_after, home_safe_within, duress_word",
         ),
         (
             VALID + "[briefing]\n",
             "rota.toml: unknown section [briefing]; allowed here: late_notice, [[session]], "
-            "[[role]]",
+            "[[role]], [checkins]",
         ),
         (
             VALID + "[[sessions]]\nkey = 'x'\n",
             "rota.toml: unknown section [[sessions]]; allowed here: late_notice, [[session]], "
-            "[[role]]",
+            "[[role]], [checkins]",
         ),
         (
             edit(VALID, 'end = "23:00"', 'end = "23:00"\nfinish = "23:30"'),
@@ -577,3 +580,40 @@ def test_load_template_bad_toml_names_the_path(tmp_path: pathlib.Path) -> None:
     path.write_text("[[session]\n", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"not valid TOML: .*line 1"):
         load_template(path)
+
+
+# --- the check-in plan -------------------------------------------------------------------
+
+
+def test_checkins_default_when_the_section_is_missing() -> None:
+    assert parse_template(VALID).checkins == CheckInPlan()
+
+
+def test_checkins_are_read_from_their_section() -> None:
+    text = VALID + (
+        '[checkins]\ninterval = "20m"\ngrace = "2m"\nescalate_after = "4m"\n'
+        'reescalate_after = "90s"\nhome_safe_within = "1h"\nduress_word = "Pineapple"\n'
+    )
+    plan = parse_template(text).checkins
+    assert plan == CheckInPlan(
+        interval=dtm.timedelta(minutes=20),
+        grace=dtm.timedelta(minutes=2),
+        escalate_after=dtm.timedelta(minutes=4),
+        reescalate_after=dtm.timedelta(seconds=90),
+        home_safe_within=dtm.timedelta(hours=1),
+        duress_word="pineapple",
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ('interval = "0m"', "'interval' must be longer than zero"),
+        ('grace = "10m"\nescalate_after = "10m"', "'grace' must be shorter than 'escalate_after'"),
+        ("interval = 30", "'interval' must be a duration in quotes"),
+        ('duress_word = "x1"', "'duress_word' must be 3 to 40 letters"),
+    ],
+)
+def test_bad_checkins_are_refused(section: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        parse_template(VALID + "[checkins]\n" + section + "\n")
