@@ -122,6 +122,8 @@ class Session:
     meeting_point: str
     note: str
     status: SessionStatus
+    walk_state: str = "planned"
+    checkin_plan: str | None = None
 
     @property
     def is_cancelled(self) -> bool:
@@ -183,6 +185,9 @@ class Notice:
     payload: dict[str, object] = field(default_factory=dict)
     dedupe_key: str | None = None
     priority: int = 5
+    ref_kind: str | None = None
+    ref_id: int | None = None
+    edit_of: int | None = None
 
 
 class DeliveryState(StrEnum):
@@ -193,6 +198,7 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +213,20 @@ class OutboxItem:
     attempts: int
     due_at: dtm.datetime
     created_at: dtm.datetime
+    last_error: str | None = None
+    ref_kind: str | None = None
+    ref_id: int | None = None
+    edit_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A delivered outbox row: where its message is, so it can be edited later."""
+
+    outbox_id: int
+    kind: str
+    chat_id: int
+    message_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

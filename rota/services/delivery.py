@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dtm
 from dataclasses import dataclass
 
-from rota.model import OutboxItem
+from rota.config import RotaConfig
+from rota.model import OutboxItem, SentMessage
 from rota.ports import UnitOfWork
+from rota.services import alarms
 
 LEASE = dtm.timedelta(seconds=30)
 MAX_BACKOFF = dtm.timedelta(seconds=60)
@@ -40,7 +42,8 @@ Outcome = Sent | RetryLater | GiveUp
 
 def backoff(attempts: int) -> dtm.timedelta:
     """1 s, 2 s, 4 s ... capped at a minute: fast recovery from blips, gentle in outages."""
-    return min(dtm.timedelta(seconds=2 ** max(0, attempts - 1)), MAX_BACKOFF)
+    # The exponent is capped too: 2**47 seconds no longer fits in a timedelta.
+    return min(dtm.timedelta(seconds=2 ** min(max(0, attempts - 1), 16)), MAX_BACKOFF)
 
 
 async def claim_due(
@@ -54,9 +57,17 @@ async def claim_due(
 
 
 async def record_outcome(
-    uow: UnitOfWork, item: OutboxItem, outcome: Outcome, *, now: dtm.datetime
+    uow: UnitOfWork,
+    item: OutboxItem,
+    outcome: Outcome,
+    *,
+    now: dtm.datetime,
+    config: RotaConfig | None = None,
 ) -> None:
-    """Mark a row sent, due again later, or given up."""
+    """Mark a row sent, due again later, or given up.
+
+    An alert that cannot reach someone (403) moves its escalation to the next step at once.
+    """
     async with uow:
         match outcome:
             case Sent(message_id):
@@ -66,7 +77,23 @@ async def record_outcome(
                 await uow.outbox.retry_at(item.id, due_at=now + wait, error=error)
             case GiveUp(error, unreachable):
                 await uow.outbox.give_up(item.id, unreachable=unreachable, error=error)
+                if (
+                    unreachable
+                    and config is not None
+                    and item.kind == "alert"
+                    and item.ref_kind == alarms.ESCALATION_REF
+                    and item.ref_id is not None
+                ):
+                    await alarms.alert_undeliverable(
+                        uow, item.ref_id, item.chat_id, config=config, now=now
+                    )
         await uow.commit()
+
+
+async def sent_message(uow: UnitOfWork, outbox_id: int) -> SentMessage | None:
+    """Where a delivered message is, so an edit can find it."""
+    async with uow:
+        return await uow.outbox.sent_message(outbox_id)
 
 
 async def next_due(uow: UnitOfWork) -> dtm.datetime | None:

@@ -213,9 +213,7 @@ async def create_invite(
         return invite
 
 
-async def rename(
-    uow: UnitOfWork, *, telegram_id: int, name: str, config: RotaConfig
-) -> Volunteer:
+async def rename(uow: UnitOfWork, *, telegram_id: int, name: str, config: RotaConfig) -> Volunteer:
     """A volunteer chooses the name the team sees."""
     clean = clean_name(name)
     async with uow:

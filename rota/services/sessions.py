@@ -102,7 +102,8 @@ async def sync_sessions(uow: UnitOfWork, *, config: RotaConfig, now: dtm.datetim
     return report
 
 
-def _parse_day(text: str) -> dtm.date:
+def parse_day(text: str) -> dtm.date:
+    """A typed YYYY-MM-DD date, or a polite refusal."""
     try:
         return parse_date(text)
     except ValueError as err:
@@ -110,7 +111,7 @@ def _parse_day(text: str) -> dtm.date:
 
 
 async def _session_on(uow: UnitOfWork, text: str) -> Session:
-    day = _parse_day(text)
+    day = parse_day(text)
     sessions = [s for s in await uow.sessions.on_date(day) if not s.is_cancelled]
     if not sessions:
         raise NotFound(f"There's no session on {day.isoformat()}. See /rota for the dates.")
@@ -131,7 +132,7 @@ async def add_session(
     """A one-off session (an extra night) with the template's roles."""
     async with uow:
         await require_coordinator(uow, telegram_id, config)
-        local_date = _parse_day(day)
+        local_date = parse_day(day)
         try:
             start_at, end_at = parse_clock(start), parse_clock(end)
             starts_at = local_to_utc(local_date, start_at, config.zone)

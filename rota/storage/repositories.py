@@ -18,6 +18,7 @@ from rota.model import (
     OutboxItem,
     Role,
     RosterEntry,
+    SentMessage,
     Session,
     SessionStatus,
     SignUp,
@@ -84,6 +85,8 @@ def _session(row: SessionRow) -> Session:
         meeting_point=row.meeting_point,
         note=row.note,
         status=SessionStatus(row.status),
+        walk_state=row.walk_state,
+        checkin_plan=row.checkin_plan,
     )
 
 
@@ -523,6 +526,9 @@ class SqlOutbox:
                 payload=json.dumps(notice.payload, sort_keys=True),
                 dedupe_key=notice.dedupe_key,
                 priority=notice.priority,
+                ref_kind=notice.ref_kind,
+                ref_id=notice.ref_id,
+                edit_of=notice.edit_of,
                 state=DeliveryState.PENDING.value,
                 due_at=due_at or now,
                 attempts=0,
@@ -563,6 +569,10 @@ class SqlOutbox:
                 OutboxRow.attempts,
                 OutboxRow.due_at,
                 OutboxRow.created_at,
+                OutboxRow.last_error,
+                OutboxRow.ref_kind,
+                OutboxRow.ref_id,
+                OutboxRow.edit_of,
             )
         )
         items = [
@@ -575,6 +585,10 @@ class SqlOutbox:
                 attempts=row.attempts,
                 due_at=row.due_at,
                 created_at=row.created_at,
+                last_error=row.last_error,
+                ref_kind=row.ref_kind,
+                ref_id=row.ref_id,
+                edit_of=row.edit_of,
             )
             for row in result
         ]
@@ -625,6 +639,38 @@ class SqlOutbox:
         )
         times = [t for t in (pending, leased) if t is not None]
         return min(times) if times else None
+
+    async def sent_for(self, ref_kind: str, ref_id: int) -> list[SentMessage]:
+        rows = await self._db.execute(
+            select(OutboxRow.id, OutboxRow.kind, OutboxRow.chat_id, OutboxRow.message_id)
+            .where(
+                OutboxRow.ref_kind == ref_kind,
+                OutboxRow.ref_id == ref_id,
+                OutboxRow.state == DeliveryState.SENT.value,
+                OutboxRow.edit_of.is_(None),
+            )
+            .order_by(OutboxRow.id)
+        )
+        return [SentMessage(i, k, c, m) for i, k, c, m in rows]
+
+    async def sent_message(self, outbox_id: int) -> SentMessage | None:
+        row = await self._db.get(OutboxRow, outbox_id, populate_existing=True)
+        if row is None or row.state != DeliveryState.SENT.value:
+            return None
+        return SentMessage(row.id, row.kind, row.chat_id, row.message_id)
+
+    async def cancel_pending(self, ref_kind: str, ref_id: int, kinds: Sequence[str]) -> int:
+        result = await self._db.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.ref_kind == ref_kind,
+                OutboxRow.ref_id == ref_id,
+                OutboxRow.kind.in_(kinds),
+                OutboxRow.state == DeliveryState.PENDING.value,
+            )
+            .values(state=DeliveryState.CANCELLED.value)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
     async def forget_chat(self, chat_id: int) -> None:
         await self._db.execute(

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -102,6 +103,12 @@ class SessionRow(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    walk_state: Mapped[str] = mapped_column(
+        String(16), default="planned", server_default="planned"
+    )
+    walk_over_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    walk_over_by: Mapped[int | None] = mapped_column(Integer)
+    checkin_plan: Mapped[str | None] = mapped_column(Text)
 
 
 class RoleRow(Base):
@@ -150,7 +157,10 @@ class OutboxRow(Base):
     """A message the bot owes someone: written with the change that caused it, then delivered."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "due_at"),
+        Index("ix_outbox_ref", "ref_kind", "ref_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     chat_id: Mapped[int] = mapped_column(BigInteger)
@@ -165,6 +175,9 @@ class OutboxRow(Base):
     created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    ref_kind: Mapped[str | None] = mapped_column(String(16))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
+    edit_of: Mapped[int | None] = mapped_column(Integer)
 
 
 class TeamPostRow(Base):
@@ -176,3 +189,128 @@ class TeamPostRow(Base):
     posted_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
     dirty_since: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
     last_edit_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PairRow(Base):
+    """A walking pair (or the one trio) of a session."""
+
+    __tablename__ = "pairs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
+class PairMemberRow(Base):
+    """Who walks in a pair; a volunteer is in at most one pair per session."""
+
+    __tablename__ = "pair_members"
+    __table_args__ = (UniqueConstraint("session_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CheckInRow(Base):
+    """One due check-in of one pair; closed by the first member who taps OK."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("pair_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    checked_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    checked_by: Mapped[int | None] = mapped_column(Integer)
+    escalation_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class TimerRow(Base):
+    """A scheduled safety action: fired once (guarded), leased while it runs."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id", "step"),
+        Index("ix_timers_state_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    session_id: Mapped[int] = mapped_column(Integer, index=True)
+    due_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    locked_until: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    fired_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+
+
+class EscalationRow(Base):
+    """An alarm; the first acknowledgement wins (guarded update)."""
+
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    pair_id: Mapped[int | None] = mapped_column(Integer)
+    volunteer_id: Mapped[int | None] = mapped_column(Integer)
+    checkin_id: Mapped[int | None] = mapped_column(Integer)
+    home_safe_id: Mapped[int | None] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[int | None] = mapped_column(Integer)
+    acknowledged_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[int | None] = mapped_column(Integer)
+    resolved_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+
+
+class HomeSafeRow(Base):
+    """Whether each person on a session has said they are home."""
+
+    __tablename__ = "home_safe"
+    __table_args__ = (UniqueConstraint("session_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    due_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    safe_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    escalation_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class LocationRow(Base):
+    """The latest position a walker shared; deleted when the session is over."""
+
+    __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("session_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
+class SafetyLogRow(Base):
+    """Append-only record of every safety event, for /log and the CSV export."""
+
+    __tablename__ = "safety_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    event: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(400), default="")
+    pair_id: Mapped[int | None] = mapped_column(Integer)
+    volunteer_id: Mapped[int | None] = mapped_column(Integer)
+    escalation_id: Mapped[int | None] = mapped_column(Integer)

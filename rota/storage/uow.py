@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from rota.ports import (
     InviteRepository,
     OutboxRepository,
+    SafetyRepository,
     SessionRepository,
     SignUpRepository,
     TeamPostRepository,
@@ -23,6 +24,7 @@ from rota.storage.repositories import (
     SqlTeamPosts,
     SqlVolunteers,
 )
+from rota.storage.safety_repository import SqlSafety
 
 
 class SqlAlchemyUnitOfWork:
@@ -34,6 +36,7 @@ class SqlAlchemyUnitOfWork:
     signups: SignUpRepository
     outbox: OutboxRepository
     team_posts: TeamPostRepository
+    safety: SafetyRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -47,6 +50,7 @@ class SqlAlchemyUnitOfWork:
         self.signups = SqlSignUps(self._db)
         self.outbox = SqlOutbox(self._db)
         self.team_posts = SqlTeamPosts(self._db)
+        self.safety = SqlSafety(self._db)
         return self
 
     async def __aexit__(

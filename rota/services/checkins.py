@@ -1,0 +1,362 @@
+"""What walkers do: check in (button or /ok), ask for help, say they're home, share a location."""
+
+from __future__ import annotations
+
+import datetime as dtm
+from dataclasses import dataclass
+
+from rota.config import RotaConfig
+from rota.errors import NotFound, NotSignedUp, SessionClosed
+from rota.model import Notice, Session, Volunteer
+from rota.ports import UnitOfWork
+from rota.safety_model import CheckIn, CheckInState, EscalationKind, Pair, TimerKind, WalkState
+from rota.services import alarms
+from rota.services.common import iso, require_volunteer
+from rota.services.walks import CHECKIN_TIMERS
+
+CHECKIN_REF = "checkin"
+HOME_REF = "home"
+PROMPT_KINDS = ("checkin_prompt", "checkin_reminder")
+HOME_KINDS = ("home_prompt", "home_reminder")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInResult:
+    """The check-in after a tap: who closed it and when, and whether this tap did it."""
+
+    checkin: CheckIn
+    pair: Pair
+    by_name: str
+    at: dtm.datetime
+    changed: bool
+
+
+async def _walk_of(
+    uow: UnitOfWork, volunteer: Volunteer, now: dtm.datetime, *, states: tuple[str, ...]
+) -> tuple[Session, Pair | None] | None:
+    """The live session this volunteer is on (and their pair), if any."""
+    for session in await uow.safety.live_sessions(now):
+        if session.walk_state not in states:
+            continue
+        pair = next((p for p in await uow.safety.pairs(session.id) if p.has(volunteer.id)), None)
+        roster = await uow.signups.roster([session.id])
+        if pair is not None or any(e.volunteer.id == volunteer.id for e in roster):
+            return session, pair
+    return None
+
+
+async def _close(
+    uow: UnitOfWork,
+    checkin: CheckIn,
+    pair: Pair,
+    volunteer: Volunteer,
+    *,
+    at: dtm.datetime,
+    now: dtm.datetime,
+) -> CheckInResult:
+    if not await uow.safety.close_checkin(checkin.id, by=volunteer.id, at=at):
+        return await _already(uow, checkin.id, pair)
+    await uow.safety.cancel_timers(CHECKIN_TIMERS, [checkin.id])
+    await uow.outbox.cancel_pending(CHECKIN_REF, checkin.id, list(PROMPT_KINDS))
+    payload = {
+        "by": volunteer.display_name,
+        "at": iso(at),
+        "seq": checkin.seq,
+        "total": checkin.total,
+    }
+    for sent in await uow.outbox.sent_for(CHECKIN_REF, checkin.id):
+        if sent.kind in PROMPT_KINDS:
+            await uow.outbox.add(
+                Notice(
+                    kind="checkin_done",
+                    chat_id=sent.chat_id,
+                    payload=payload,
+                    dedupe_key=f"checkin_done:{sent.outbox_id}",
+                    priority=1,
+                    edit_of=sent.outbox_id,
+                ),
+                now=now,
+                due_at=None,
+            )
+    late = at > checkin.due_at
+    if checkin.escalation_id is not None:
+        await alarms.tell_alerted(
+            uow,
+            checkin.escalation_id,
+            "late_checkin",
+            {"names": pair.names, "by": volunteer.display_name, "at": iso(at)},
+            now,
+        )
+    await uow.safety.log(
+        checkin.session_id,
+        "checked_in",
+        at=at,
+        detail=f"{volunteer.display_name} for {pair.names}, check-in {checkin.seq}/"
+        f"{checkin.total}{' (late)' if late else ''}",
+        pair_id=pair.id,
+        volunteer_id=volunteer.id,
+        escalation_id=checkin.escalation_id,
+    )
+    closed = await uow.safety.checkin(checkin.id)
+    assert closed is not None
+    return CheckInResult(closed, pair, volunteer.display_name, at, changed=True)
+
+
+async def _already(uow: UnitOfWork, checkin_id: int, pair: Pair) -> CheckInResult:
+    checkin = await uow.safety.checkin(checkin_id)
+    assert checkin is not None
+    by = next((m.name for m in pair.members if m.volunteer_id == checkin.checked_by), "")
+    return CheckInResult(checkin, pair, by, checkin.checked_at or checkin.due_at, changed=False)
+
+
+async def check_in(
+    uow: UnitOfWork, *, telegram_id: int, checkin_id: int, config: RotaConfig, now: dtm.datetime
+) -> CheckInResult:
+    """'We're OK' on a prompt: closes the pair's check-in; a double tap changes nothing."""
+    async with uow:
+        volunteer = await require_volunteer(uow, telegram_id, config)
+        checkin = await uow.safety.checkin(checkin_id)
+        if checkin is None:
+            raise NotFound("That check-in no longer exists.")
+        pair = next(
+            (p for p in await uow.safety.pairs(checkin.session_id) if p.id == checkin.pair_id),
+            None,
+        )
+        if pair is None or not pair.has(volunteer.id):
+            raise NotSignedUp("That check-in is for another pair, so I've left it alone.")
+        if checkin.state is CheckInState.OK:
+            return await _already(uow, checkin.id, pair)
+        if checkin.state is CheckInState.CANCELLED:
+            raise SessionClosed("That check-in was called off: the walk is over.")
+        result = await _close(uow, checkin, pair, volunteer, at=now, now=now)
+        await uow.commit()
+        return result
+
+
+async def check_in_now(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    config: RotaConfig,
+    now: dtm.datetime,
+    sent_at: dtm.datetime | None = None,
+) -> CheckInResult:
+    """/ok: counts for the pair's next due check-in, at the time the message was sent."""
+    async with uow:
+        volunteer = await require_volunteer(uow, telegram_id, config)
+        found = await _walk_of(uow, volunteer, now, states=(WalkState.WALKING.value,))
+        if found is None or found[1] is None:
+            raise SessionClosed("You're not on a walk right now, so there's nothing to check in.")
+        _session, pair = found
+        assert pair is not None
+        checkin = await uow.safety.next_open_checkin(pair.id)
+        if checkin is None:
+            raise SessionClosed("There are no more check-ins due on this walk.")
+        result = await _close(uow, checkin, pair, volunteer, at=min(sent_at or now, now), now=now)
+        await uow.commit()
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class HelpResult:
+    """An SOS (or duress) raised, or the one already open."""
+
+    escalation_id: int
+    new: bool
+
+
+async def sos(
+    uow: UnitOfWork, *, telegram_id: int, config: RotaConfig, now: dtm.datetime
+) -> HelpResult:
+    """'Need help' or /sos: everyone in the chain is alerted at once."""
+    async with uow:
+        volunteer = await require_volunteer(uow, telegram_id, config)
+        found = await _walk_of(
+            uow,
+            volunteer,
+            now,
+            states=(WalkState.WALKING.value, WalkState.WALK_OVER.value, WalkState.ENDED.value),
+        )
+        if found is None:
+            raise SessionClosed(
+                "There's no session on right now, so I can't alert the team. "
+                "If you are in danger, call 999."
+            )
+        session, pair = found
+        existing = await uow.safety.open_sos_for(session.id, volunteer.id)
+        if existing is not None:
+            return HelpResult(existing.id, new=False)
+        escalation = await alarms.open_escalation(
+            uow,
+            session,
+            EscalationKind.SOS,
+            alarms.person_subject(volunteer, pair),
+            config=config,
+            now=now,
+        )
+        await uow.commit()
+        return HelpResult(escalation.id, new=True)
+
+
+async def duress(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    text: str,
+    config: RotaConfig,
+    now: dtm.datetime,
+    sent_at: dtm.datetime | None = None,
+) -> dtm.datetime | None:
+    """The duress word: look like an ordinary check-in, silently alert the coordinators.
+
+    Returns the check-in time to show, or None if the text is not the duress word (or the
+    sender is on no session), in which case nothing happened.
+    """
+    word = config.template.checkins.duress_word
+    if word is None or " ".join(text.lower().split()) != word:
+        return None
+    async with uow:
+        volunteer = await uow.volunteers.by_telegram_id(telegram_id)
+        if volunteer is None or not volunteer.is_active:
+            return None
+        found = await _walk_of(
+            uow,
+            volunteer,
+            now,
+            states=(WalkState.WALKING.value, WalkState.WALK_OVER.value, WalkState.ENDED.value),
+        )
+        if found is None:
+            return None
+        session, pair = found
+        at = min(sent_at or now, now)
+        if pair is not None and session.walk_state == WalkState.WALKING:
+            checkin = await uow.safety.next_open_checkin(pair.id)
+            if checkin is not None:
+                await _close(uow, checkin, pair, volunteer, at=at, now=now)
+        await alarms.open_escalation(
+            uow,
+            session,
+            EscalationKind.DURESS,
+            alarms.person_subject(volunteer, pair),
+            config=config,
+            now=now,
+        )
+        await uow.commit()
+        return at
+
+
+@dataclass(frozen=True, slots=True)
+class HomeResult:
+    """A home-safe confirmation."""
+
+    at: dtm.datetime
+    changed: bool
+
+
+async def home_safe(
+    uow: UnitOfWork, *, telegram_id: int, home_safe_id: int, config: RotaConfig, now: dtm.datetime
+) -> HomeResult:
+    """'I'm home safe': stops the reminder and escalation for this person."""
+    async with uow:
+        volunteer = await require_volunteer(uow, telegram_id, config)
+        home = await uow.safety.home_safe(home_safe_id)
+        if home is None or home.volunteer_id != volunteer.id:
+            raise NotSignedUp("That button is for someone else, so I've left it alone.")
+        if not await uow.safety.mark_home_safe(home.id, at=now):
+            return HomeResult(home.safe_at or now, changed=False)
+        await uow.safety.cancel_timers([TimerKind.HOME_REMIND, TimerKind.HOME_ESCALATE], [home.id])
+        await uow.outbox.cancel_pending(HOME_REF, home.id, list(HOME_KINDS))
+        for sent in await uow.outbox.sent_for(HOME_REF, home.id):
+            if sent.kind in HOME_KINDS:
+                await uow.outbox.add(
+                    Notice(
+                        kind="home_done",
+                        chat_id=sent.chat_id,
+                        payload={"at": iso(now)},
+                        dedupe_key=f"home_done:{sent.outbox_id}",
+                        priority=1,
+                        edit_of=sent.outbox_id,
+                    ),
+                    now=now,
+                    due_at=None,
+                )
+        if home.escalation_id is not None:
+            await alarms.tell_alerted(
+                uow,
+                home.escalation_id,
+                "home_news",
+                {"name": volunteer.display_name, "at": iso(now)},
+                now,
+            )
+        await uow.safety.log(
+            home.session_id,
+            "home_safe",
+            at=now,
+            detail=volunteer.display_name,
+            volunteer_id=volunteer.id,
+            escalation_id=home.escalation_id,
+        )
+        await uow.commit()
+        return HomeResult(now, changed=True)
+
+
+async def share_location(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    latitude: float,
+    longitude: float,
+    config: RotaConfig,
+    now: dtm.datetime,
+) -> bool:
+    """Keep a walker's latest position; forward it at once if they have an open SOS.
+
+    Returns whether it went to coordinators straight away.
+    """
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise NotFound("That location doesn't look right.")
+    async with uow:
+        volunteer = await require_volunteer(uow, telegram_id, config)
+        found = await _walk_of(
+            uow,
+            volunteer,
+            now,
+            states=(WalkState.WALKING.value, WalkState.WALK_OVER.value, WalkState.ENDED.value),
+        )
+        if found is None:
+            raise SessionClosed("You're not on tonight's walk, so I haven't kept your location.")
+        session, pair = found
+        sos_open = await uow.safety.open_sos_for(session.id, volunteer.id)
+        if pair is None and sos_open is None:
+            raise SessionClosed("You're not walking tonight, so I haven't kept your location.")
+        if session.walk_state == WalkState.ENDED and sos_open is None:
+            raise SessionClosed("The walk is over, so I haven't kept your location.")
+        await uow.safety.put_location(
+            session.id, volunteer.id, latitude=latitude, longitude=longitude, at=now
+        )
+        if sos_open is not None:
+            chats = {
+                s.chat_id for s in await uow.outbox.sent_for(alarms.ESCALATION_REF, sos_open.id)
+            }
+            pending = await alarms.chain_chats(uow, session, sos_open.step, sos_open.kind, config)
+            for chat in sorted(chats | set(pending)):
+                await uow.outbox.add(
+                    Notice(
+                        kind="alert_location",
+                        chat_id=chat,
+                        payload={
+                            "latitude": latitude,
+                            "longitude": longitude,
+                            "at": iso(now),
+                            "name": volunteer.display_name,
+                        },
+                        dedupe_key=f"sosloc:{sos_open.id}:{chat}:{now.isoformat()}",
+                        priority=alarms.ALARM_PRIORITY,
+                        ref_kind="news",
+                        ref_id=sos_open.id,
+                    ),
+                    now=now,
+                    due_at=None,
+                )
+        await uow.commit()
+        return sos_open is not None
