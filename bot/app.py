@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,10 +15,36 @@ from telegram.request import BaseRequest
 from bot import errors, handlers, jobs
 from bot.config import Settings
 from bot.context import BotData, BotDeps, RotaContext
+from bot.jobs.sessions import run_session_sync
 from rota.clock import Clock
 from rota.ports import UnitOfWorkFactory
 
 Hook = Callable[[], Awaitable[None]]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+BACKLOG_BATCH_SIZE = 100  # getUpdates' default limit
+BACKLOG_BATCHES = 50
+log = logging.getLogger(__name__)
+
+
+async def drain_backlog(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """Handle the updates that waited at Telegram while the bot was down, oldest first.
+
+    Runs before the first safety sweep, so a pair who tapped OK (or sent /ok) while the bot
+    was down is checked in before anyone decides they missed it.
+    """
+    handled = 0
+    for _ in range(BACKLOG_BATCHES):  # bounded: new updates keep arriving while we work
+        updates = await app.bot.get_updates(timeout=0, allowed_updates=ALLOWED_UPDATES)
+        for update in updates:
+            await app.process_update(update)
+        handled += len(updates)
+        if updates:  # confirm them, so the poller does not see them again
+            await app.bot.get_updates(
+                offset=updates[-1].update_id + 1, timeout=0, allowed_updates=ALLOWED_UPDATES
+            )
+        if len(updates) < BACKLOG_BATCH_SIZE:
+            break
+    return handled
 
 
 def build_application(
@@ -44,6 +71,10 @@ def build_application(
             await on_start()
         app.bot_data.deps.bot_username = app.bot.username
         await app.bot.set_my_commands(handlers.COMMANDS)
+        await run_session_sync(app.bot_data.deps)  # so the backlog sees this week's sessions
+        backlog = await drain_backlog(app)
+        if backlog:
+            log.info("handled %s update(s) that arrived while the bot was down", backlog)
         if run_jobs and app.job_queue is not None:
             jobs.schedule(app.job_queue, settings.timezone)
 

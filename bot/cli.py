@@ -12,8 +12,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot
-from telegram.error import TelegramError
+from telegram import Bot, User
+from telegram.error import InvalidToken, TelegramError
 
 from bot.config import ConfigError, Settings
 from rota.clock import SystemClock
@@ -45,9 +45,39 @@ def load_env(env_file: Path) -> dict[str, str]:
 
 def _settings(env: Mapping[str, str], *, require_token: bool = True) -> Settings:
     try:
-        return Settings.from_env(env, require_token=require_token)
+        settings = Settings.from_env(env, require_token=require_token)
     except ConfigError as err:
         raise CliError(str(err), code=2) from None
+    try:
+        normalise_url(settings.database_url)  # the full parse needs SQLAlchemy, so it is here
+    except ValueError as err:  # e.g. postgresql://u@host:port/db: SQLAlchemy's int() fails
+        raise CliError(f"DATABASE_URL: not a database URL SQLAlchemy can read: {err}", 2) from None
+    return settings
+
+
+def _brief(err: Exception) -> str:
+    """The first line of a database error: SQLAlchemy appends "(Background on ...)" lines."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else err.__class__.__name__
+
+
+async def _identity(settings: Settings) -> User:
+    """Ask Telegram who the bot is (getMe); the token is never repeated in the message."""
+    assert settings.token is not None
+    bot = Bot(settings.token, base_url=settings.api_base_url)
+    try:
+        async with bot:
+            return bot.bot
+    except InvalidToken:
+        raise CliError(
+            "TELEGRAM_BOT_TOKEN: Telegram rejected the token (401 Unauthorized); copy it again "
+            "from @BotFather"
+        ) from None
+    except TelegramError as err:
+        detail = str(err).replace(settings.token, "<token>")
+        raise CliError(
+            f"TELEGRAM_BOT_TOKEN: Telegram refused the token or could not be reached: {detail}"
+        ) from None
 
 
 async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
@@ -65,7 +95,7 @@ async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
         return current or ""
     except SQLAlchemyError as err:
         raise CliError(
-            f"DATABASE_URL: cannot use the database: {err.__class__.__name__}: {err}"
+            f"DATABASE_URL: cannot use the database: {err.__class__.__name__}: {_brief(err)}"
         ) from None
     except OSError as err:
         raise CliError(f"DATABASE_URL: cannot reach the database: {err}") from None
@@ -75,10 +105,11 @@ async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
 
 def cmd_run(env: Mapping[str, str]) -> int:
     """Run the bot with long polling until Ctrl+C."""
-    from bot.app import build_application  # imported late: `check` and `db` stay light
+    from bot.app import ALLOWED_UPDATES, build_application  # late: `check` and `db` stay light
 
     settings = _settings(env)
     asyncio.run(_prepare_database(settings, auto_upgrade=True))
+    me = asyncio.run(_identity(settings))  # a wrong token: one line, not PTB's traceback
     engine = create_engine(settings.database_url)
     app = build_application(
         settings,
@@ -86,8 +117,18 @@ def cmd_run(env: Mapping[str, str]) -> int:
         uow=SqlAlchemyUnitOfWorkFactory(engine),
         on_stop=engine.dispose,
     )
-    log.info("starting; template %s, zone %s", settings.template_path, settings.timezone)
-    app.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    log.info(
+        "starting as @%s; template %s, zone %s",
+        me.username,
+        settings.template_path,
+        settings.timezone,
+    )
+    try:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:  # revoked between the check above and the start
+        raise CliError("TELEGRAM_BOT_TOKEN: Telegram rejected the token") from None
+    except TelegramError as err:
+        raise CliError(f"TELEGRAM_BOT_TOKEN: could not start: {err}") from None
     return 0
 
 
@@ -101,7 +142,9 @@ def cmd_db_upgrade(env: Mapping[str, str]) -> int:
             await upgrade(engine)
             return await current_revision(engine)
         except SQLAlchemyError as err:
-            raise CliError(f"DATABASE_URL: migration failed: {err}") from None
+            raise CliError(f"DATABASE_URL: migration failed: {_brief(err)}") from None
+        except OSError as err:  # asyncpg's refused connection is not wrapped by SQLAlchemy
+            raise CliError(f"DATABASE_URL: cannot reach the database: {err}") from None
         finally:
             await engine.dispose()
 
@@ -125,19 +168,8 @@ def cmd_check(env: Mapping[str, str]) -> int:
     revision = asyncio.run(_prepare_database(settings, auto_upgrade=False))
     print(f"database: revision {revision} (up to date)")
 
-    async def identity() -> str:
-        assert settings.token is not None
-        bot = Bot(settings.token, base_url=settings.api_base_url)
-        try:
-            async with bot:
-                me = await bot.get_me()
-        except TelegramError as err:
-            raise CliError(
-                f"TELEGRAM_BOT_TOKEN: Telegram refused the token or could not be reached: {err}"
-            ) from None
-        return f"@{me.username} ({me.first_name}, id {me.id})"
-
-    print(f"bot: {asyncio.run(identity())}")
+    me = asyncio.run(_identity(settings))
+    print(f"bot: @{me.username} ({me.first_name}, id {me.id})")
     print("all good")
     return 0
 
@@ -187,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_db_upgrade(env)
         return commands[args.command](env)
     except CliError as err:
-        print(f"rotabot: {err}", file=sys.stderr)
+        print(f"rotabot: {' '.join(str(err).splitlines())}", file=sys.stderr)
         return err.code
     except KeyboardInterrupt:
         return 130

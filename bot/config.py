@@ -51,7 +51,7 @@ class Settings:
         if require_token and token is None:
             raise ConfigError(
                 "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token "
-                "in .env (or try `rotabot demo`, which needs none)"
+                "in .env (see .env.example)"
             )
         if token is not None and (":" not in token or any(c.isspace() for c in token)):
             raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC...)")

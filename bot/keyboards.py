@@ -20,39 +20,48 @@ from telegram import (
 from rota.model import Role, SessionBoard
 
 ROTA_LIST = "ro:l"
-_PATTERN = re.compile(r"^([a-z]{2}):([a-z])(?::(\d{1,12}))?$")
+_PATTERN = re.compile(r"^([a-z]{2}):([a-z])((?::\d{1,12}){0,3})$")
 
 
 @dataclass(frozen=True, slots=True)
 class Press:
-    """A parsed button press: feature prefix, action letter and an optional id."""
+    """A parsed button press: feature prefix, action letter and up to three ids."""
 
     prefix: str
     action: str
-    ident: int | None
+    ids: tuple[int, ...] = ()
+
+    @property
+    def ident(self) -> int | None:
+        """The first id, if any."""
+        return self.ids[0] if self.ids else None
 
 
 def parse(data: str | None) -> Press | None:
-    """Parse `pp:a[:id]`; anything else (forged, truncated, foreign) gives None."""
+    """Parse `pp:a[:id[:id[:id]]]`; anything else (forged, truncated, foreign) gives None."""
     if data is None or len(data.encode()) > 64:
         return None
     match = _PATTERN.match(data)
     if match is None:
         return None
-    prefix, action, ident = match.groups()
-    return Press(prefix, action, int(ident) if ident is not None else None)
+    prefix, action, tail = match.groups()
+    return Press(prefix, action, tuple(int(part) for part in tail.split(":")[1:]))
 
 
-def _data(prefix: str, action: str, ident: int | None = None) -> str:
-    return f"{prefix}:{action}" if ident is None else f"{prefix}:{action}:{ident}"
+def _data(prefix: str, action: str, *ids: int | None) -> str:
+    return ":".join([prefix, action, *(str(i) for i in ids if i is not None)])
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
 
 
-def rota_list(boards: Sequence[SessionBoard], day_label: dict[int, str]) -> InlineKeyboardMarkup:
-    """One button per session, two to a row, to open it."""
+def rota_list(
+    boards: Sequence[SessionBoard], day_label: dict[int, str]
+) -> InlineKeyboardMarkup | None:
+    """One button per session, two to a row, to open it (none when there are no sessions)."""
+    if not boards:
+        return None
     buttons = [_button(day_label[b.session.id], _data("ro", "s", b.session.id)) for b in boards]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
@@ -77,8 +86,12 @@ def session_view(board: SessionBoard) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def team_post(boards: Sequence[SessionBoard], day_label: dict[int, str]) -> InlineKeyboardMarkup:
+def team_post(
+    boards: Sequence[SessionBoard], day_label: dict[int, str]
+) -> InlineKeyboardMarkup | None:
     """The team-chat post: a join button per role of each listed session."""
+    if not boards:
+        return None
     rows = [
         [_role_button(role, f"{day_label[b.session.id]} · ")] for b in boards for role in b.roles
     ]
@@ -123,3 +136,61 @@ def share_phone() -> ReplyKeyboardMarkup:
         one_time_keyboard=True,
         resize_keyboard=True,
     )
+
+
+def checkin_prompt(checkin_id: int) -> InlineKeyboardMarkup:
+    """We're OK / Need help under a check-in prompt."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button("✅ We're OK", _data("ci", "o", checkin_id)),
+                _button("🆘 Need help", _data("ci", "h", checkin_id)),
+            ]
+        ]
+    )
+
+
+def alert(escalation_id: int, *, taken: bool = False) -> InlineKeyboardMarkup:
+    """Acknowledge / They're safe under an alert (only the second once taken)."""
+    safe = _button("✅ They're safe (resolve)", _data("es", "r", escalation_id))
+    if taken:
+        return InlineKeyboardMarkup([[safe]])
+    return InlineKeyboardMarkup(
+        [[_button("✋ Acknowledge", _data("es", "a", escalation_id))], [safe]]
+    )
+
+
+def home_safe(home_safe_id: int) -> InlineKeyboardMarkup:
+    """I'm home safe."""
+    return InlineKeyboardMarkup([[_button("🏠 I'm home safe", _data("hs", "o", home_safe_id))]])
+
+
+def end_walk() -> InlineKeyboardMarkup:
+    """The lead's or coordinator's button to end the walk early."""
+    return InlineKeyboardMarkup([[_button("End the walk now", "wk:e")]])
+
+
+def share_location() -> ReplyKeyboardMarkup:
+    """Telegram's own location button, for an SOS."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton("📍 Share my location", request_location=True)]],
+        one_time_keyboard=True,
+        resize_keyboard=True,
+    )
+
+
+def pairs_pick(session_id: int, people: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """First step of a swap: choose a walker."""
+    buttons = [_button(f"Swap {name}", _data("pr", "a", session_id, vid)) for vid, name in people]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def pairs_with(
+    session_id: int, first: int, others: Sequence[tuple[int, str]]
+) -> InlineKeyboardMarkup:
+    """Second step of a swap: with whom."""
+    rows = [
+        [_button(f"↔ {name}", _data("pr", "s", session_id, first, vid))] for vid, name in others
+    ]
+    rows.append([_button("Cancel", _data("pr", "c", session_id))])
+    return InlineKeyboardMarkup(rows)

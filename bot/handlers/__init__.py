@@ -7,7 +7,7 @@ from typing import Any
 from telegram import BotCommand
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.handlers import coordinator, fallback, rota, start
+from bot.handlers import coordinator, fallback, rota, safety, start, tonight
 
 COMMANDS = [
     BotCommand("rota", "Upcoming sessions: claim a shift"),
@@ -16,6 +16,8 @@ COMMANDS = [
     BotCommand("phone", "Share your number for emergencies"),
     BotCommand("name", "Change the name the team sees"),
     BotCommand("forgetme", "Delete your data"),
+    BotCommand("ok", "Check in for your pair now"),
+    BotCommand("sos", "Alert the coordinators at once"),
     BotCommand("help", "All commands"),
 ]
 
@@ -40,6 +42,13 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "addsession": coordinator.add_session,
         "cancelsession": coordinator.cancel_session,
         "session": coordinator.show_session,
+        "ok": safety.ok,
+        "sos": safety.sos,
+        "endwalk": safety.end_walk,
+        "tonight": tonight.show_tonight,
+        "log": tonight.show_log,
+        "pairs": tonight.show_pairs,
+        "checkins": tonight.checkin_plan,
     }
     handlers: list[Any] = [CommandHandler(name, cb) for name, cb in commands.items()]
     handlers += [
@@ -47,9 +56,17 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         CallbackQueryHandler(rota.rota_button, pattern=r"^ro:"),
         CallbackQueryHandler(rota.my_shifts_button, pattern=r"^ms:"),
         CallbackQueryHandler(start.forget_button, pattern=r"^me:"),
+        CallbackQueryHandler(safety.checkin_button, pattern=r"^ci:"),
+        CallbackQueryHandler(safety.alarm_button, pattern=r"^es:"),
+        CallbackQueryHandler(safety.home_button, pattern=r"^hs:"),
+        CallbackQueryHandler(safety.end_walk, pattern=r"^wk:e$"),
+        CallbackQueryHandler(tonight.pairs_button, pattern=r"^pr:"),
+        MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, safety.location),
         # fallbacks: every other command, stray text and unclaimed button gets an answer
-        MessageHandler(filters.COMMAND, fallback.unknown_command),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, fallback.stray_text),
+        MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, fallback.unknown_command),
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, safety.text_or_duress
+        ),
         CallbackQueryHandler(fallback.unknown_button),
     ]
     app.add_handlers(handlers)

@@ -6,7 +6,6 @@ from telegram import Update
 
 from bot import texts
 from bot.context import RotaContext
-from bot.handlers.base import is_private
 
 
 async def unknown_command(update: Update, context: RotaContext) -> None:
@@ -16,13 +15,6 @@ async def unknown_command(update: Update, context: RotaContext) -> None:
         return
     command = message.text.split()[0].split("@")[0][:32]
     await message.reply_text(texts.UNKNOWN_COMMAND.format(command=texts.esc(command)))
-
-
-async def stray_text(update: Update, context: RotaContext) -> None:
-    """Free text in a private chat (groups are left alone)."""
-    message = update.effective_message
-    if message is not None and is_private(update):
-        await message.reply_text(texts.NOT_A_COMMAND)
 
 
 async def unknown_button(update: Update, context: RotaContext) -> None:

@@ -1,4 +1,4 @@
-"""Deliver the outbox: claim due rows, send them, record what Telegram said, re-arm."""
+"""Deliver the outbox: claim due rows, send (or edit) them, record what Telegram said, re-arm."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import datetime as dtm
 import logging
 
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
-from bot import texts
+from bot import notices
 from bot.context import BotDeps, RotaContext
 from bot.outcomes import classify
 from rota.model import OutboxItem
@@ -20,16 +20,36 @@ BATCH = 50
 JOB_NEXT = "dispatch-next"
 
 
-async def deliver(bot: Bot, item: OutboxItem, zone: str) -> Outcome:
-    """Render one notice and send it; never raises for Telegram's answers."""
+async def deliver(bot: Bot, item: OutboxItem, deps: BotDeps) -> Outcome:
+    """Render one row and send it; never raises for Telegram's answers."""
     try:
-        text = texts.notice(item.kind, item.payload, zone)
-    except (KeyError, ValueError) as err:
+        out = notices.render(item, deps.config.zone)
+    except (KeyError, ValueError, TypeError) as err:
         return GiveUp(f"cannot render {item.kind}: {err}")
     try:
-        message = await bot.send_message(item.chat_id, text)
-    except TelegramError as err:
+        if item.edit_of is not None:
+            target = await delivery.sent_message(deps.uow(), item.edit_of)
+            if target is None or target.message_id is None:
+                return GiveUp("the message to edit was never delivered")
+            await bot.edit_message_text(
+                out.text,
+                chat_id=target.chat_id,
+                message_id=target.message_id,
+                reply_markup=out.markup,
+            )
+            return Sent(message_id=target.message_id)
+        if out.location is not None:
+            message = await bot.send_location(
+                item.chat_id, latitude=out.location[0], longitude=out.location[1]
+            )
+        else:
+            message = await bot.send_message(item.chat_id, out.text, reply_markup=out.markup)
+    except BadRequest as err:
+        if "not modified" in err.message:
+            return Sent(message_id=None)
         return classify(err, repeat_if_unsure=False)
+    except TelegramError as err:
+        return classify(err, repeat_if_unsure=item.kind in notices.ALARM_KINDS)
     return Sent(message_id=message.message_id)
 
 
@@ -39,10 +59,12 @@ async def run_dispatch(deps: BotDeps, bot: Bot) -> int:
     while True:
         items = await delivery.claim_due(deps.uow(), now=deps.clock.now(), limit=BATCH)
         for item in items:
-            outcome = await deliver(bot, item, deps.config.zone)
+            outcome = await deliver(bot, item, deps)
             if not isinstance(outcome, Sent):
-                log.warning("outbox %s to %s: %s", item.id, item.chat_id, outcome)
-            await delivery.record_outcome(deps.uow(), item, outcome, now=deps.clock.now())
+                log.warning("outbox %s (%s) to %s: %s", item.id, item.kind, item.chat_id, outcome)
+            await delivery.record_outcome(
+                deps.uow(), item, outcome, now=deps.clock.now(), config=deps.config
+            )
         handled += len(items)
         if len(items) < BATCH:
             return handled

@@ -326,6 +326,7 @@ class AlarmChange:
     escalation: Escalation
     by: Volunteer
     changed: bool
+    taker: str | None = None  # who had already taken or resolved it, when this changed nothing
 
 
 async def acknowledge(
@@ -338,9 +339,7 @@ async def acknowledge(
         if escalation is None:
             raise NotFound("That alert no longer exists.")
         if not await uow.safety.acknowledge(escalation_id, by=who.id, at=now):
-            current = await uow.safety.escalation(escalation_id)
-            assert current is not None
-            return AlarmChange(current, who, changed=False)
+            return await _unchanged(uow, escalation_id, who)
         await uow.safety.cancel_timers([TimerKind.REESCALATE], [escalation_id])
         subject = await subject_of(uow, escalation)
         await _alerted_edit(
@@ -382,6 +381,14 @@ async def acknowledge(
         return AlarmChange(current, who, changed=True)
 
 
+async def _unchanged(uow: UnitOfWork, escalation_id: int, who: Volunteer) -> AlarmChange:
+    current = await uow.safety.escalation(escalation_id)
+    assert current is not None
+    taker_id = current.resolved_by or current.acknowledged_by
+    taker = await uow.volunteers.get(taker_id) if taker_id else None
+    return AlarmChange(current, who, changed=False, taker=taker.display_name if taker else None)
+
+
 async def _subject_chats(uow: UnitOfWork, escalation: Escalation) -> list[int]:
     ids = await _member_ids(
         uow,
@@ -402,7 +409,7 @@ async def resolve(
         if escalation is None:
             raise NotFound("That alert no longer exists.")
         if not await uow.safety.resolve(escalation_id, by=who.id, at=now):
-            return AlarmChange(escalation, who, changed=False)
+            return await _unchanged(uow, escalation_id, who)
         await uow.safety.cancel_timers([TimerKind.REESCALATE], [escalation_id])
         subject = await subject_of(uow, escalation)
         await _alerted_edit(

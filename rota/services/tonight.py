@@ -221,3 +221,12 @@ async def set_checkin_plan(
         await uow.safety.set_plan(session.id, stored)
         await uow.commit()
         return session, plan
+
+
+async def session_day(uow: UnitOfWork, *, session_id: int) -> str:
+    """The local date of a session, as /pairs takes it."""
+    async with uow:
+        session = await uow.sessions.get(session_id)
+        if session is None:
+            raise NotFound("That session no longer exists.")
+        return session.local_date.isoformat()

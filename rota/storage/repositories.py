@@ -695,9 +695,9 @@ class SqlTeamPosts:
         await self._db.flush()
 
     async def mark_dirty(self, now: dtm.datetime) -> None:
-        await self._db.execute(
-            update(TeamPostRow).where(TeamPostRow.dirty_since.is_(None)).values(dirty_since=now)
-        )
+        # Every change moves the mark, even on a post already waiting for its edit: an edit
+        # rendered before this change then sees a different mark in mark_edited and stays due.
+        await self._db.execute(update(TeamPostRow).values(dirty_since=now))
 
     async def due_for_edit(self, *, now: dtm.datetime, min_gap: dtm.timedelta) -> list[TeamPost]:
         rows = await self._db.scalars(
@@ -731,4 +731,3 @@ class SqlTeamPosts:
 
     async def drop(self, chat_id: int) -> None:
         await self._db.execute(delete(TeamPostRow).where(TeamPostRow.chat_id == chat_id))
-

@@ -1,0 +1,210 @@
+"""The walk, from a walker's phone: check-in buttons, /ok, Need help and /sos, home-safe,
+locations and the duress word; and the alarm buttons coordinators press."""
+
+from __future__ import annotations
+
+import datetime as dtm
+
+from telegram import Update
+
+from bot import keyboards, safety_texts, texts
+from bot.context import RotaContext
+from bot.handlers.base import is_private, refusals_answered
+from rota.services import alarms, checkins, walks
+
+
+def _sent_at(update: Update, now: dtm.datetime) -> dtm.datetime:
+    """When the person sent it (Telegram's date), so a backlog after a restart counts on time."""
+    message = update.effective_message
+    return message.date if message is not None and message.date is not None else now
+
+
+@refusals_answered
+async def checkin_button(update: Update, context: RotaContext) -> None:
+    """ci:o:<id> (we're OK) and ci:h:<id> (need help)."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = keyboards.parse(query.data)
+    if press is None or press.action not in ("o", "h") or press.ident is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    deps = context.deps
+    now = deps.clock.now()
+    if press.action == "h":
+        await _raise_sos(update, context)
+        return
+    result = await checkins.check_in(
+        deps.uow(),
+        telegram_id=query.from_user.id,
+        checkin_id=press.ident,
+        config=deps.config,
+        now=now,
+    )
+    deps.outbox_changed()
+    at = safety_texts.checked_in_reply(result.at, deps.config.zone)
+    if not result.changed:
+        await query.answer(f"Already checked in by {result.by_name}. ✓")
+        return
+    await query.answer(at)
+
+
+async def _raise_sos(update: Update, context: RotaContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    deps = context.deps
+    result = await checkins.sos(
+        deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
+    )
+    deps.outbox_changed()
+    reply = safety_texts.SOS_REPLY if result.new else safety_texts.SOS_AGAIN
+    if update.callback_query is not None:
+        await update.callback_query.answer("Alerting the coordinators now.")
+    await context.bot.send_message(user.id, reply, reply_markup=keyboards.share_location())
+
+
+@refusals_answered
+async def sos(update: Update, context: RotaContext) -> None:
+    """/sos: everyone in the chain is alerted at once."""
+    if update.effective_user is None:
+        return
+    await _raise_sos(update, context)
+
+
+@refusals_answered
+async def ok(update: Update, context: RotaContext) -> None:
+    """/ok: check in early (or late) for the pair, at the time the message was sent."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    deps = context.deps
+    now = deps.clock.now()
+    result = await checkins.check_in_now(
+        deps.uow(),
+        telegram_id=user.id,
+        config=deps.config,
+        now=now,
+        sent_at=_sent_at(update, now),
+    )
+    deps.outbox_changed()
+    await message.reply_text(safety_texts.checked_in_reply(result.at, deps.config.zone))
+
+
+async def text_or_duress(update: Update, context: RotaContext) -> None:
+    """Free text: the duress word looks like a check-in; anything else gets the hint."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.text is None or not is_private(update):
+        return
+    deps = context.deps
+    now = deps.clock.now()
+    at = await checkins.duress(
+        deps.uow(),
+        telegram_id=user.id,
+        text=message.text,
+        config=deps.config,
+        now=now,
+        sent_at=_sent_at(update, now),
+    )
+    if at is None:
+        await message.reply_text(texts.NOT_A_COMMAND)
+        return
+    deps.outbox_changed()
+    await message.reply_text(safety_texts.checked_in_reply(at, deps.config.zone))
+
+
+@refusals_answered
+async def location(update: Update, context: RotaContext) -> None:
+    """A shared (or live-updated) location from a walker."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.location is None or not is_private(update):
+        return
+    deps = context.deps
+    forwarded = await checkins.share_location(
+        deps.uow(),
+        telegram_id=user.id,
+        latitude=message.location.latitude,
+        longitude=message.location.longitude,
+        config=deps.config,
+        now=deps.clock.now(),
+    )
+    if forwarded:
+        deps.outbox_changed()
+    if update.edited_message is not None:
+        return  # live-location updates arrive every few seconds: store them quietly
+    await message.reply_text(
+        safety_texts.LOCATION_SENT if forwarded else safety_texts.LOCATION_KEPT
+    )
+
+
+@refusals_answered
+async def home_button(update: Update, context: RotaContext) -> None:
+    """hs:o:<id>: I'm home safe."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = keyboards.parse(query.data)
+    if press is None or press.action != "o" or press.ident is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    deps = context.deps
+    result = await checkins.home_safe(
+        deps.uow(),
+        telegram_id=query.from_user.id,
+        home_safe_id=press.ident,
+        config=deps.config,
+        now=deps.clock.now(),
+    )
+    deps.outbox_changed()
+    await query.answer("Thank you! 💜" if result.changed else safety_texts.ALREADY_HOME)
+
+
+@refusals_answered
+async def alarm_button(update: Update, context: RotaContext) -> None:
+    """es:a:<id> (acknowledge) and es:r:<id> (they're safe): coordinators only."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = keyboards.parse(query.data)
+    if press is None or press.action not in ("a", "r") or press.ident is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    deps = context.deps
+    act = alarms.acknowledge if press.action == "a" else alarms.resolve
+    change = await act(
+        deps.uow(),
+        telegram_id=query.from_user.id,
+        escalation_id=press.ident,
+        config=deps.config,
+        now=deps.clock.now(),
+    )
+    deps.outbox_changed()
+    escalation = change.escalation
+    if change.changed:
+        await query.answer(
+            "It's yours. Everyone alerted can see you took it."
+            if press.action == "a"
+            else "Resolved. Thank you."
+        )
+        return
+    taker_id = escalation.acknowledged_by or escalation.resolved_by
+    async with deps.uow() as uow:
+        taker = await uow.volunteers.get(taker_id) if taker_id else None
+    name = taker.display_name if taker else "another coordinator"
+    await query.answer(f"Already {escalation.state.value} by {name}.", show_alert=True)
+
+
+@refusals_answered
+async def end_walk(update: Update, context: RotaContext) -> None:
+    """/endwalk or the End-the-walk button: the team lead or a coordinator ends it early."""
+    user = update.effective_user
+    if user is None:
+        return
+    deps = context.deps
+    await walks.end_walk(deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now())
+    deps.outbox_changed()
+    reply = "The walk is over: check-ins stopped and the walkers were told. Thank you."
+    if update.callback_query is not None:
+        await update.callback_query.answer("Walk ended.")
+        await update.callback_query.edit_message_text(reply)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(reply)

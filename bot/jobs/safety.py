@@ -1,0 +1,81 @@
+"""The safety clock: start and end walks, fire due prompts, reminders and escalations.
+
+A sweep runs every second and is also woken exactly at the next due timer, so an alarm goes
+out within a second or so of falling due; the state lives in the database, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+
+from telegram import Bot
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.context import BotDeps, RotaContext
+from bot.jobs.dispatch import run_dispatch
+from rota.services import reachability, timers, walks
+
+log = logging.getLogger(__name__)
+JOB_NEXT = "safety-next"
+
+
+async def run_safety_tick(deps: BotDeps, bot: Bot) -> int:
+    """Start/end walks and fire due timers at the clock's now; deliver what that produced."""
+    now = deps.clock.now()
+    report = await walks.start_and_end_walks(deps.uow, config=deps.config, now=now)
+    fired = await timers.fire_due_timers(deps.uow, config=deps.config, now=now)
+    if report.started or report.ended or fired:
+        log.info(
+            "safety tick: %s started, %s ended, %s fired", report.started, report.ended, fired
+        )
+        await run_dispatch(deps, bot)
+    return fired + report.started + report.ended
+
+
+async def safety_job(context: RotaContext) -> None:
+    """JobQueue entry: one tick, then set the alarm for the next due timer."""
+    deps = context.deps
+    await run_safety_tick(deps, context.bot)
+    next_due = await timers.next_due(deps.uow())
+    if next_due is None or context.job_queue is None:
+        return
+    delay = (next_due - deps.clock.now()).total_seconds()
+    if delay > 60:
+        return  # the sweep will get there
+    for job in context.job_queue.get_jobs_by_name(JOB_NEXT):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        safety_job,  # type: ignore[arg-type]
+        dtm.timedelta(seconds=max(0.0, delay)),
+        name=JOB_NEXT,
+        job_kwargs={"misfire_grace_time": None},
+    )
+
+
+async def run_reachability_check(deps: BotDeps, bot: Bot) -> dict[int, str]:
+    """Probe coordinators and tonight's volunteers with a chat action; report who is cut off."""
+    people = await reachability.people_to_probe(
+        deps.uow(), config=deps.config, now=deps.clock.now()
+    )
+    unreachable: dict[int, str] = {}
+    for chat_id, name in people.items():
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except (Forbidden, BadRequest):
+            unreachable[chat_id] = name
+        except TelegramError:
+            log.warning("could not probe %s", name, exc_info=True)
+    if unreachable:
+        log.warning("the bot cannot message: %s", ", ".join(sorted(unreachable.values())))
+        await reachability.report_unreachable(
+            deps.uow(), unreachable, config=deps.config, now=deps.clock.now()
+        )
+        await run_dispatch(deps, bot)
+    return unreachable
+
+
+async def reachability_job(context: RotaContext) -> None:
+    """JobQueue entry for the start-up reachability check."""
+    await run_reachability_check(context.deps, context.bot)

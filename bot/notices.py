@@ -1,0 +1,79 @@
+"""Turn an outbox row into what Telegram should show: text and buttons, or a location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardMarkup
+
+from bot import keyboards, safety_texts, texts
+from rota.model import OutboxItem
+
+ALARM_KINDS = frozenset({"alert", "alert_location"})  # sent again when the outcome is unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to send (or to put in place of an earlier one)."""
+
+    text: str = ""
+    markup: InlineKeyboardMarkup | None = None
+    location: tuple[float, float] | None = None
+
+
+def _int(payload: dict[str, object], key: str) -> int:
+    return int(str(payload[key]))
+
+
+def render(item: OutboxItem, zone: str) -> Outgoing:
+    """Render a notice; raises KeyError/ValueError for a row this version cannot show."""
+    p, kind = item.payload, item.kind
+    repeat = item.attempts > 1 and (item.last_error or "").startswith("timed out")
+    match kind:
+        case "promoted" | "session_cancelled" | "late_withdrawal":
+            return Outgoing(texts.notice(kind, p, zone))
+        case "walk_started":
+            return Outgoing(safety_texts.walk_started(p, zone))
+        case "checkin_prompt" | "checkin_reminder":
+            return Outgoing(
+                safety_texts.checkin_prompt(p, zone, reminder=kind == "checkin_reminder"),
+                keyboards.checkin_prompt(_int(p, "checkin_id")),
+            )
+        case "checkin_done":
+            return Outgoing(safety_texts.checkin_done(p, zone))
+        case "alert":
+            return Outgoing(
+                safety_texts.alert(p, zone, repeat=repeat),
+                keyboards.alert(_int(p, "escalation_id")),
+            )
+        case "alert_location":
+            return Outgoing(location=(float(str(p["latitude"])), float(str(p["longitude"]))))
+        case "alert_taken":
+            return Outgoing(
+                safety_texts.alert_taken(p, zone),
+                keyboards.alert(_int(p, "escalation_id"), taken=True),
+            )
+        case "alert_resolved":
+            return Outgoing(safety_texts.alert_resolved(p, zone))
+        case "late_checkin":
+            return Outgoing(safety_texts.late_checkin(p, zone))
+        case "home_news":
+            return Outgoing(safety_texts.home_news(p, zone))
+        case "followup":
+            return Outgoing(safety_texts.followup(p))
+        case "unreachable":
+            return Outgoing(safety_texts.unreachable(p))
+        case "pairs_problem":
+            return Outgoing(safety_texts.pairs_problem(p))
+        case "walk_over":
+            return Outgoing(safety_texts.walk_over(p))
+        case "home_prompt" | "home_reminder":
+            return Outgoing(
+                safety_texts.home_prompt(p, zone, reminder=kind == "home_reminder"),
+                keyboards.home_safe(_int(p, "home_safe_id")),
+            )
+        case "home_done":
+            return Outgoing(safety_texts.home_done(p, zone))
+        case "started_unreachable":
+            return Outgoing(safety_texts.started_unreachable(p))
+    raise ValueError(f"no rendering for notice kind {kind!r}")

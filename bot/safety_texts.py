@@ -1,0 +1,349 @@
+"""Every word of the safety side: check-ins, alerts, home-safe. Pure functions of payloads.
+
+Alerts are written for a coordinator woken at night: who, what, since when, how to reach
+them, where they were; then the buttons.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dtm
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.texts import esc, window
+from rota.checkin_plan import describe
+from rota.durations import format_duration
+from rota.localtime import format_clock, to_local
+from rota.model import Session
+from rota.safety_model import LogEntry
+from rota.services.tonight import Board, PairsView
+from rota.template import CheckInPlan
+
+Payload = Mapping[str, object]
+
+OK_REPLY = "✓ Checked in at {at}. Thank you, stay safe!"
+SOS_REPLY = (
+    "🆘 The coordinators have been alerted and someone will contact you. "
+    "If you can, share your location with the button below. If you're in danger, call 999."
+)
+SOS_AGAIN = (
+    "🆘 Your alert is already with the coordinators; help is on the way. "
+    "Call 999 if you're in danger."
+)
+LOCATION_KEPT = "📍 Got your location; it's kept for tonight's walk only."
+LOCATION_SENT = "📍 Your location has gone to the coordinators."
+ALREADY_HOME = "You already told me you're home. Thank you!"
+
+
+def _list(payload: Payload, key: str) -> list[Any]:
+    value = payload.get(key)
+    return list(value) if isinstance(value, list) else []
+
+
+def _at(value: object, zone: str) -> str:
+    return format_clock(dtm.datetime.fromisoformat(str(value)), zone)
+
+
+def _partners(payload: Payload) -> str:
+    names = [esc(str(n)) for n in _list(payload, "partners")]
+    if len(names) <= 1:
+        return names[0] if names else "nobody"
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def checked_in_reply(at: dtm.datetime, zone: str) -> str:
+    """What /ok (and the duress word, identically) answers."""
+    return OK_REPLY.format(at=format_clock(at, zone))
+
+
+def walk_started(payload: Payload, zone: str) -> str:
+    """To each walker when the walk starts."""
+    every = format_duration(dtm.timedelta(seconds=int(str(payload["interval"]))))
+    first = payload.get("first_due")
+    when = f" (first at {_at(first, zone)})" if first else ""
+    return (
+        f"🚶 The walk has started. You're with <b>{_partners(payload)}</b>.\n"
+        f"I'll ask your pair to check in every {every}{when}: tap <b>We're OK</b>, or send /ok. "
+        "One of you checking in counts for both.\n"
+        "If anything feels wrong, tap <b>Need help</b> or send /sos: every coordinator is "
+        "alerted at once."
+    )
+
+
+def checkin_prompt(payload: Payload, zone: str, *, reminder: bool) -> str:
+    """The check-in question; the reminder says it is late."""
+    both = "all" if len(_list(payload, "partners")) > 1 else "both"
+    head = f"Check-in {payload['seq']} of {payload['total']}"
+    if reminder:
+        return (
+            f"⏰ <b>{head}</b> was due at {_at(payload['due_at'], zone)} and nobody has "
+            f"checked in yet. Tap when you're {both} OK."
+        )
+    return f"<b>{head}</b> — tap when you're {both} OK."
+
+
+def checkin_done(payload: Payload, zone: str) -> str:
+    """A prompt after someone in the pair checked in."""
+    return (
+        f"✓ Check-in {payload['seq']} of {payload['total']}: "
+        f"{esc(str(payload['by']))} checked in at {_at(payload['at'], zone)}."
+    )
+
+
+_STEP = {
+    1: "You're the on-call coordinator for tonight.",
+    2: "Nobody acknowledged the first alert: now alerting the team lead and all coordinators.",
+}
+
+
+def _people(payload: Payload) -> str:
+    lines = []
+    for member in _list(payload, "members"):
+        name = esc(str(member.get("name")))
+        phone = member.get("phone")
+        lines.append(f"• {name}: {esc(str(phone)) if phone else 'no phone number shared'}")
+    return "\n".join(lines)
+
+
+def _window(payload: Payload, zone: str) -> str:
+    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
+    return window(starts, dtm.datetime.fromisoformat(str(payload["ends_at"])), zone)
+
+
+def alert(payload: Payload, zone: str, *, repeat: bool) -> str:
+    """An escalation message."""
+    kind, names = str(payload["kind"]), esc(str(payload["names"]))
+    if kind == "missed_checkin":
+        head = (
+            f"🚨 <b>MISSED CHECK-IN: {names}</b>\n"
+            f"Check-in {payload.get('seq')} of {payload.get('total')} was due at "
+            f"{_at(payload['due_at'], zone)} and nobody in the pair has answered."
+        )
+    elif kind == "sos":
+        head = f"🆘 <b>SOS from {names}</b>: they pressed Need help. Everyone is being alerted."
+    elif kind == "duress":
+        head = (
+            f"🤫 <b>SILENT ALARM: {names}</b> sent the duress word. They were shown an ordinary "
+            "check-in; do not contact them in a way that gives it away."
+        )
+    else:
+        head = (
+            f"🏠 <b>NOT HOME SAFE: {names}</b> has not confirmed they got home "
+            f"(due {_at(payload['due_at'], zone)})."
+        )
+    last_at, last_by = payload.get("last_checkin_at"), payload.get("last_checkin_by")
+    last = (
+        f"Last check-in: {_at(last_at, zone)} by {esc(str(last_by))}"
+        if last_at
+        else "Last check-in: none tonight"
+    )
+    step = int(str(payload["step"]))
+    step_line = _STEP.get(step, f"Still nobody has acknowledged (step {step}).")
+    if step >= 99:
+        step_line = "Sent to everyone on the chain at once."
+    parts = [
+        "🔁 <i>Repeat: an earlier copy may have reached you.</i>" if repeat else "",
+        head,
+        _people(payload),
+        last,
+        f"Session: {_window(payload, zone)}",
+        f"Meeting point: {esc(str(payload['meeting_point']))}",
+        step_line,
+        "Tap <b>Acknowledge</b> if you're dealing with it.",
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def alert_taken(payload: Payload, zone: str) -> str:
+    """An alert after someone acknowledged it."""
+    return (
+        f"✋ <b>{esc(str(payload['by']))}</b> is dealing with the alert about "
+        f"{esc(str(payload['names']))} (since {_at(payload['at'], zone)}). "
+        "Tap <b>They're safe</b> when it's over."
+    )
+
+
+def alert_resolved(payload: Payload, zone: str) -> str:
+    """An alert after it was resolved."""
+    return (
+        f"✅ Resolved by {esc(str(payload['by']))} at {_at(payload['at'], zone)}: "
+        f"{esc(str(payload['names']))} safe."
+    )
+
+
+def late_checkin(payload: Payload, zone: str) -> str:
+    """To everyone alerted, when the pair checks in after all."""
+    return (
+        f"✓ Update: {esc(str(payload['by']))} checked in for {esc(str(payload['names']))} at "
+        f"{_at(payload['at'], zone)}. The alert stays open until a coordinator resolves it."
+    )
+
+
+def home_news(payload: Payload, zone: str) -> str:
+    """To everyone alerted, when the person confirms they are home after all."""
+    return (
+        f"🏠 Update: {esc(str(payload['name']))} confirmed home safe at "
+        f"{_at(payload['at'], zone)}. The alert stays open until a coordinator resolves it."
+    )
+
+
+def followup(payload: Payload) -> str:
+    """To the pair once a coordinator has taken their alert."""
+    return (
+        f"A coordinator ({esc(str(payload['by']))}) is following up on your check-in. "
+        "If you can, check in now or call them."
+    )
+
+
+def unreachable(payload: Payload) -> str:
+    """To the other coordinators when an alert could not be delivered."""
+    return (
+        f"⚠ I couldn't deliver an alert to {esc(str(payload['name']))}: they blocked the bot "
+        "or never started it. The alert has moved to the next step."
+    )
+
+
+def pairs_problem(payload: Payload) -> str:
+    """To coordinators: someone would walk alone, or a new walker has no trained partner."""
+    problems = "\n".join(f"• {esc(str(p))}" for p in _list(payload, "problems"))
+    return f"⚠ <b>Pairing problem for tonight's walk</b>\n{problems}\nThey have not been sent out."
+
+
+def walk_over(payload: Payload) -> str:
+    """To walkers when the lead ends the walk early."""
+    return (
+        f"The walk is over ({esc(str(payload['by']))} ended it): no more check-ins. "
+        "Head to the drop-in. At the end of the session I'll ask you to confirm you're home."
+    )
+
+
+def home_prompt(payload: Payload, zone: str, *, reminder: bool) -> str:
+    """The home-safe question."""
+    if reminder:
+        return "⏰ Are you home safe? Please tap the button so nobody worries."
+    return (
+        "Thank you for tonight. 💜 Tap the button when you're home safe "
+        f"(by {_at(payload['due_at'], zone)}, please)."
+    )
+
+
+def home_done(payload: Payload, zone: str) -> str:
+    """The home-safe prompt once confirmed."""
+    return f"🏠 Home safe at {_at(payload['at'], zone)}. Thank you, rest well."
+
+
+def started_unreachable(payload: Payload) -> str:
+    """At start-up: people the bot cannot message."""
+    names = ", ".join(esc(str(n)) for n in _list(payload, "names"))
+    return (
+        f"⚠ I can't send messages to: {names}. They need to open the bot and press Start "
+        "(or unblock it), or they won't get check-ins and alerts."
+    )
+
+
+_STATE_ICON = {
+    "ok": "🟢 ok",
+    "due": "🟡 due",
+    "late": "🟠 late",
+    "escalated": "🔴 ESCALATED",
+    "acknowledged": "✋ acknowledged",
+    "resolved": "✅ resolved",
+}
+
+
+def board(board: Board, zone: str) -> str:
+    """/tonight."""
+    s = board.session
+    lines = [f"<b>Tonight: {window(s.starts_at, s.ends_at, zone)}</b> · walk {s.walk_state}"]
+    lines.append(f"<i>Plan: {esc(describe(board.plan))}</i>")
+    if not board.pairs:
+        lines.append("\nNo pairs yet (they are made when the walk starts, or with /pairs).")
+    for line in board.pairs:
+        last = (
+            f"last {format_clock(line.last.checked_at, zone)} "
+            f"({esc(board.names.get(line.last.checked_by or 0, '?'))})"
+            if line.last and line.last.checked_at
+            else "no check-in yet"
+        )
+        nxt = f"next {format_clock(line.next.due_at, zone)}" if line.next else "no more due"
+        lines.append(
+            f"\n{line.pair.number}. <b>{esc(line.pair.names)}</b>: "
+            f"{_STATE_ICON.get(line.state, line.state)}\n   {last} · {nxt}"
+        )
+    if board.open_alarms:
+        lines.append("\n<b>Open alerts</b>")
+        for alarm in board.open_alarms:
+            who = board.names.get(alarm.acknowledged_by or 0)
+            taken = f", taken by {esc(who)}" if who else ""
+            lines.append(
+                f"• {alarm.kind.value.replace('_', ' ')} since "
+                f"{format_clock(alarm.opened_at, zone)}: {alarm.state.value}{taken}"
+            )
+    if board.home:
+        safe = [esc(n) for n, h in board.home if h.safe_at is not None]
+        waiting = [esc(n) for n, h in board.home if h.safe_at is None]
+        lines.append(f"\n<b>Home safe</b> {len(safe)}/{len(board.home)}")
+        if waiting:
+            lines.append("Not yet: " + ", ".join(waiting))
+    return "\n".join(lines)
+
+
+def log_text(session: Session, entries: Sequence[LogEntry], zone: str) -> str:
+    """/log: the last lines of the safety log, as text."""
+    head = f"<b>Safety log: {window(session.starts_at, session.ends_at, zone)}</b>"
+    if not entries:
+        return head + "\nNothing logged."
+    shown = entries[-40:]
+    more = (
+        f"\n(first {len(entries) - len(shown)} lines are in the CSV)" if len(entries) > 40 else ""
+    )
+    lines = [f"{format_clock(e.at, zone)} {esc(e.event)}: {esc(e.detail)}" for e in shown]
+    return head + more + "\n" + "\n".join(lines)
+
+
+def log_csv(entries: Sequence[LogEntry], zone: str) -> bytes:
+    """The safety log as CSV (local and UTC times), for the charity's records."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["time_local", "time_utc", "event", "detail", "pair", "volunteer", "alert"])
+    for e in entries:
+        writer.writerow(
+            [
+                to_local(e.at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+                e.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                e.event,
+                e.detail,
+                e.pair_id or "",
+                e.volunteer_id or "",
+                e.escalation_id or "",
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def pairs_view(view: PairsView, zone: str) -> str:
+    """/pairs."""
+    s = view.session
+    lines = [f"<b>Pairs: {window(s.starts_at, s.ends_at, zone)}</b>"]
+    if not view.pairs:
+        lines.append("No walkers yet.")
+    lines += [f"{p.number}. {esc(p.names)}" for p in view.pairs]
+    if view.unpaired:
+        lines.append("⚠ Not paired (not sent out): " + ", ".join(esc(n) for n in view.unpaired))
+    lines += [f"⚠ {esc(p)}" for p in view.problems]
+    lines.append(
+        "Tap a name to swap them with someone in another pair."
+        if view.editable
+        else "The walk has started: pairs are fixed now."
+    )
+    return "\n".join(lines)
+
+
+def plan_text(session: Session, plan: CheckInPlan, zone: str) -> str:
+    """/checkins."""
+    return (
+        f"Check-in plan for {window(session.starts_at, session.ends_at, zone)}: "
+        f"{esc(describe(plan))}."
+    )
