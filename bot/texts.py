@@ -26,7 +26,12 @@ HELP = """<b>rotabot</b> runs the Wednesday outreach rota.
 /me – what I keep about you · /forgetme – delete it
 /name <i>new name</i> – change the name the team sees
 /phone – share your number for emergencies
-/help – this list"""
+/help – this list
+
+<b>On the walk</b>
+/ok – check in for your pair now
+/sos – alert the coordinators at once
+/endwalk – (team lead) end the walk early"""
 
 HELP_COORDINATOR = """
 
@@ -39,6 +44,10 @@ HELP_COORDINATOR = """
 /cancelsession <i>YYYY-MM-DD</i> – cancel (everyone on it is told)
 /session <i>YYYY-MM-DD</i> – the roster
 /postrota – (in the team group) post the rota with join buttons
+/tonight – the live board of tonight's walk
+/pairs <i>YYYY-MM-DD</i> – see and swap the walking pairs
+/checkins <i>YYYY-MM-DD [interval=20m ...]</i> – one session's check-in plan
+/log <i>YYYY-MM-DD</i> – the safety log (and a CSV)
 <i>who</i> = a name, @username or Telegram id."""
 
 STRANGER = (

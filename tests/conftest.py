@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dtm
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -97,26 +98,53 @@ def _pg_kwargs() -> dict[str, Any]:
 
 
 _pg_ready = False
+_sqlite_migrated: Path | None = None
+
+# Resetting sequences by hand is what TRUNCATE ... RESTART IDENTITY did, at a third of the cost.
+_RESET_SEQUENCES = """
+SELECT setval(c.oid, 1, false) FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S' AND n.nspname = current_schema()
+"""
 
 
 async def _prepare_pg() -> None:
-    """Create this process's schema and migrate it once; later tests only truncate."""
+    """Create this process's schema and migrate it once; later tests only empty the tables.
+
+    DELETE is used rather than TRUNCATE: on tables this small it is several times faster.
+    """
     global _pg_ready
-    admin = create_engine(PG_URL)
-    async with admin.begin() as conn:
-        if not _pg_ready:
+    if not _pg_ready:
+        admin = create_engine(PG_URL)
+        async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
             await conn.execute(text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
-    await admin.dispose()
+        await admin.dispose()
     engine = create_engine(PG_URL, **_pg_kwargs())
     if not _pg_ready:
         await upgrade(engine)
         _pg_ready = True
     else:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table in reversed(Base.metadata.sorted_tables):
+                await conn.execute(table.delete())
+            await conn.execute(text(_RESET_SEQUENCES))
     await engine.dispose()
+
+
+async def _prepare_sqlite(target: Path, factory: pytest.TempPathFactory) -> None:
+    """Migrate one SQLite file per pytest process, then give each test a copy of it."""
+    global _sqlite_migrated
+    if _sqlite_migrated is None:
+        migrated = factory.mktemp("migrated") / "rota.db"
+        engine = create_engine(f"sqlite:///{migrated}")
+        await upgrade(engine)
+        await engine.dispose()
+        _sqlite_migrated = migrated
+    for suffix in ("", "-wal"):  # the WAL is normally checkpointed away on close
+        source = _sqlite_migrated.with_name(_sqlite_migrated.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, target.with_name(target.name + suffix))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -134,13 +162,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> DbInfo:
+async def db(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> DbInfo:
     """A freshly migrated, empty database; the URL and engine kwargs let tests open more."""
     if request.param == "sqlite":
         info = DbInfo(url=f"sqlite:///{tmp_path / 'rota.db'}", kwargs={})
-        engine = create_engine(info.url)
-        await upgrade(engine)
-        await engine.dispose()
+        await _prepare_sqlite(tmp_path / "rota.db", tmp_path_factory)
     else:
         if not PG_URL:
             pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run these too")

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+import datetime as dtm
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.jobs.sessions import run_session_sync
 from rota.clock import FakeClock
 from rota.config import RotaConfig
+from rota.model import Role
+from rota.storage.tables import Base
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, ZONE, DbInfo
-from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
+
+T = TypeVar("T")
+Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
 @dataclasses.dataclass
@@ -48,6 +58,73 @@ class Harness:
         await user.wait_for("Welcome to the team")
         return user
 
+    # ------------------------------------------------------------ conversation helpers
+
+    async def ask(self, user: FakeUser, text: str) -> BotMessage:
+        """Send a private message and return the bot's first message after it."""
+        sent = await user.send(text)
+        return await user.wait_for("", after=sent["message_id"])
+
+    async def open_session(self, user: FakeUser, day: str) -> BotMessage:
+        """/rota, then the day's button: the session view with its join buttons."""
+        listing = await self.ask(user, "/rota")
+        answer = await user.tap(day, message=listing)
+        assert answer.text is None, answer
+        return await user.wait_for("Meet:", after=listing.message_id - 1)
+
+    # ------------------------------------------------------------ the database, read directly
+
+    async def snapshot(self) -> Snapshot:
+        """Every row of every table, to prove that nothing changed."""
+        tables: Snapshot = {}
+        async with self.uow.engine.connect() as conn:
+            for table in Base.metadata.sorted_tables:
+                result = await conn.execute(select(table).order_by(*table.primary_key.columns))
+                tables[table.name] = [tuple(row) for row in result]
+        return tables
+
+    async def rows(self, table: str) -> list[dict[str, Any]]:
+        """The rows of one table as dicts, in primary-key order."""
+        found = Base.metadata.tables[table]
+        async with self.uow.engine.connect() as conn:
+            result = await conn.execute(select(found).order_by(*found.primary_key.columns))
+            return [dict(row) for row in result.mappings()]
+
+    async def role(self, day: dtm.date, key: str) -> Role:
+        """The role `key` of the (uncancelled) session on a local date."""
+        async with self.uow() as uow:
+            sessions = [s for s in await uow.sessions.on_date(day) if not s.is_cancelled]
+            assert sessions, f"no session on {day}"
+            roles = await uow.sessions.roles([sessions[0].id])
+        return next(r for r in roles if r.key == key)
+
+    async def volunteer_id(self, user: FakeUser) -> int | None:
+        """The volunteer row id of a Telegram user, None if they are not registered."""
+        async with self.uow() as uow:
+            volunteer = await uow.volunteers.by_telegram_id(user.id)
+        return volunteer.id if volunteer else None
+
+    @contextlib.contextmanager
+    def jobs_paused(self) -> Any:
+        """Stop the job queue's timers, so only run_job delivers; they resume afterwards."""
+        scheduler = self.app.job_queue.scheduler
+        scheduler.pause()
+        try:
+            yield
+        finally:
+            scheduler.resume()
+
+
+async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 5.0) -> T:
+    """Re-run an async check until it returns something truthy (for state kept in the DB)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = await check()
+        if result or loop.time() >= deadline:
+            return result
+        await asyncio.sleep(0.02)
+
 
 def make_settings(tg: FakeTelegram, db: DbInfo, config: RotaConfig, **over: Any) -> Settings:
     """Settings as if read from the environment, pointing at the fake Telegram."""
@@ -63,6 +140,36 @@ def make_settings(tg: FakeTelegram, db: DbInfo, config: RotaConfig, **over: Any)
     )
     values.update(over)
     return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    tg: FakeTelegram, db: DbInfo, config: RotaConfig, clock: FakeClock, **settings: Any
+) -> AsyncIterator[Harness]:
+    """Start the real Application polling `tg`; the coordinator has sent /start."""
+    coordinator = tg.user("Cora", username="cora", user_id=ADMIN_ID)
+    engine = db.engine()
+    uow = SqlAlchemyUnitOfWorkFactory(engine)
+    app = build_application(make_settings(tg, db, config, **settings), clock=clock, uow=uow)
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    # Sync before the job queue starts: its own start-up sync then finds nothing to do,
+    # instead of racing the test (run_job finds no job once the scheduler has taken it).
+    await run_session_sync(app.bot_data.deps)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    harness = Harness(app=app, tg=tg, clock=clock, coordinator=coordinator, uow=uow)
+    try:
+        await coordinator.send("/start")
+        await coordinator.wait_for("Welcome")
+        yield harness
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -81,24 +188,5 @@ async def tg(clock: FakeClock) -> AsyncIterator[FakeTelegram]:
 async def bot(
     tg: FakeTelegram, db: DbInfo, config: RotaConfig, clock: FakeClock
 ) -> AsyncIterator[Harness]:
-    coordinator = tg.user("Cora", username="cora", user_id=ADMIN_ID)
-    engine = db.engine()
-    uow = SqlAlchemyUnitOfWorkFactory(engine)
-    app = build_application(make_settings(tg, db, config), clock=clock, uow=uow)
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    harness = Harness(app=app, tg=tg, clock=clock, coordinator=coordinator, uow=uow)
-    await harness.run_job("sync-sessions-start")
-    await coordinator.send("/start")
-    await coordinator.wait_for("Welcome")
-    try:
+    async with running_bot(tg, db, config, clock) as harness:
         yield harness
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await engine.dispose()
