@@ -21,6 +21,20 @@ class Outgoing:
     location: tuple[float, float] | None = None
 
 
+def fallback(item: OutboxItem) -> Outgoing | None:
+    """A plain alarm when the full one cannot be rendered: an alarm is never dropped."""
+    if item.kind != "alert":
+        return None
+    escalation = item.payload.get("escalation_id")
+    markup = keyboards.alert(int(str(escalation))) if escalation is not None else None
+    names = texts.esc(str(item.payload.get("names", "a walking pair")))
+    return Outgoing(
+        f"🚨 <b>ALERT about {names}</b>. The details could not be shown: "
+        "open /tonight now and contact them.",
+        markup,
+    )
+
+
 def _int(payload: dict[str, object], key: str) -> int:
     return int(str(payload[key]))
 

@@ -25,7 +25,11 @@ async def deliver(bot: Bot, item: OutboxItem, deps: BotDeps) -> Outcome:
     try:
         out = notices.render(item, deps.config.zone)
     except (KeyError, ValueError, TypeError) as err:
-        return GiveUp(f"cannot render {item.kind}: {err}")
+        log.error("cannot render outbox %s (%s): %s", item.id, item.kind, err)
+        plain = notices.fallback(item)
+        if plain is None:
+            return GiveUp(f"cannot render {item.kind}: {err}")
+        out = plain
     try:
         if item.edit_of is not None:
             target = await delivery.sent_message(deps.uow(), item.edit_of)

@@ -260,6 +260,19 @@ async def subject_of(uow: UnitOfWork, escalation: Escalation) -> Subject:
     return Subject(names="a volunteer", members=[], pair_id=None, volunteer_id=None)
 
 
+async def alert_detail(uow: UnitOfWork, escalation: Escalation) -> dict[str, object]:
+    """What the first alert said about the missed check-in or home-safe, for later steps."""
+    if escalation.checkin_id is not None:
+        checkin = await uow.safety.checkin(escalation.checkin_id)
+        if checkin is not None:
+            return {"seq": checkin.seq, "total": checkin.total, "due_at": iso(checkin.due_at)}
+    if escalation.home_safe_id is not None:
+        home = await uow.safety.home_safe(escalation.home_safe_id)
+        if home is not None:
+            return {"due_at": iso(home.due_at)}
+    return {}
+
+
 async def reescalate(
     uow: UnitOfWork, escalation_id: int, step: int, *, config: RotaConfig, now: dtm.datetime
 ) -> bool:
@@ -272,7 +285,10 @@ async def reescalate(
     session = await uow.sessions.get(escalation.session_id)
     assert session is not None
     subject = await subject_of(uow, escalation)
-    await send_alerts(uow, escalation, session, subject, step=step, config=config, now=now)
+    detail = await alert_detail(uow, escalation)
+    await send_alerts(
+        uow, escalation, session, subject, step=step, config=config, now=now, detail=detail
+    )
     plan = effective_plan(config.template.checkins, session.checkin_plan)
     await uow.safety.add_timer(
         TimerKind.REESCALATE,
