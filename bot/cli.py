@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -80,8 +81,28 @@ async def _identity(settings: Settings) -> User:
         ) from None
 
 
+async def _let_sqlite_threads_end(url: str, before: set[threading.Thread]) -> None:
+    """Keep the loop running until the SQLite worker threads started since `before` have ended.
+
+    aiosqlite (0.22) stops the thread of a connection that failed to open (a missing folder,
+    no permission) without waiting for it; if asyncio.run closes the loop first, that thread
+    dies with "Event loop is closed" and prints a traceback after our one-line error.
+    """
+    if not is_sqlite(normalise_url(url)):
+        return
+    started = [t for t in threading.enumerate() if t not in before]
+
+    def join() -> None:
+        for thread in started:
+            thread.join(timeout=2.0)
+
+    if started:
+        await asyncio.to_thread(join)
+
+
 async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
     """Migrate an embedded SQLite database; refuse to run a server database that lags."""
+    threads = set(threading.enumerate())
     engine = create_engine(settings.database_url)
     try:
         if auto_upgrade and is_sqlite(normalise_url(settings.database_url)):
@@ -101,6 +122,7 @@ async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
         raise CliError(f"DATABASE_URL: cannot reach the database: {err}") from None
     finally:
         await engine.dispose()
+        await _let_sqlite_threads_end(settings.database_url, threads)
 
 
 def cmd_run(env: Mapping[str, str]) -> int:
@@ -137,6 +159,7 @@ def cmd_db_upgrade(env: Mapping[str, str]) -> int:
     settings = _settings(env, require_token=False)
 
     async def go() -> str | None:
+        threads = set(threading.enumerate())
         engine = create_engine(settings.database_url)
         try:
             await upgrade(engine)
@@ -147,6 +170,7 @@ def cmd_db_upgrade(env: Mapping[str, str]) -> int:
             raise CliError(f"DATABASE_URL: cannot reach the database: {err}") from None
         finally:
             await engine.dispose()
+            await _let_sqlite_threads_end(settings.database_url, threads)
 
     print(f"database is at revision {asyncio.run(go())} (newest)")
     return 0

@@ -7,7 +7,7 @@ here is strict and every handler re-checks the database before acting.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from telegram import (
@@ -37,15 +37,21 @@ class Press:
         return self.ids[0] if self.ids else None
 
 
-def parse(data: str | None) -> Press | None:
-    """Parse `pp:a[:id[:id[:id]]]`; anything else (forged, truncated, foreign) gives None."""
+def parse(data: str | None, prefix: str, shapes: Mapping[str, int]) -> Press | None:
+    """Parse `pp:a[:id...]` for one feature; `shapes` maps each action to its number of ids.
+
+    Anything else (forged, truncated, another feature's, an old version's) gives None.
+    """
     if data is None or len(data.encode()) > 64:
         return None
     match = _PATTERN.match(data)
     if match is None:
         return None
-    prefix, action, tail = match.groups()
-    return Press(prefix, action, tuple(int(part) for part in tail.split(":")[1:]))
+    found, action, tail = match.groups()
+    ids = tuple(int(part) for part in tail.split(":")[1:])
+    if found != prefix or shapes.get(action) != len(ids):
+        return None
+    return Press(found, action, ids)
 
 
 def _data(prefix: str, action: str, *ids: int | None) -> str:

@@ -11,10 +11,29 @@ from telegram.constants import ChatType
 
 from bot import texts
 from bot.context import RotaContext
-from rota.errors import DomainError
+from rota.errors import DomainError, NotCoordinator
+from rota.services import people
 
 Handler = Callable[[Update, RotaContext], Coroutine[Any, Any, None]]
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
+
+
+def coordinators_only(func: Handler) -> Handler:
+    """Refuse non-coordinators before reading any arguments (use under refusals_answered)."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: RotaContext) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        actor = await people.who_is(
+            context.deps.uow(), telegram_id=user.id, config=context.deps.config
+        )
+        if not actor.is_coordinator:
+            raise NotCoordinator("Sorry, only coordinators can do that.")
+        await func(update, context)
+
+    return wrapper
 
 
 def refusals_answered(func: Handler) -> Handler:

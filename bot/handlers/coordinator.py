@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import texts
 from bot.context import RotaContext
-from bot.handlers.base import command_args, refusals_answered
+from bot.handlers.base import command_args, coordinators_only, refusals_answered
 from rota.errors import InvalidInput
 from rota.services import people, sessions
 
@@ -16,6 +16,7 @@ def _usage(example: str) -> InvalidInput:
 
 
 @refusals_answered
+@coordinators_only
 async def invite(update: Update, context: RotaContext) -> None:
     """/invite [tags...]: a one-use deep link valid for 7 days."""
     message, user = update.effective_message, update.effective_user
@@ -30,6 +31,7 @@ async def invite(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@coordinators_only
 async def list_volunteers(update: Update, context: RotaContext) -> None:
     """/volunteers: the team with tags."""
     message, user = update.effective_message, update.effective_user
@@ -61,18 +63,21 @@ async def _retag(update: Update, context: RotaContext, *, add: bool) -> None:
 
 
 @refusals_answered
+@coordinators_only
 async def tag(update: Update, context: RotaContext) -> None:
     """/tag <who> <tag>."""
     await _retag(update, context, add=True)
 
 
 @refusals_answered
+@coordinators_only
 async def untag(update: Update, context: RotaContext) -> None:
     """/untag <who> <tag>."""
     await _retag(update, context, add=False)
 
 
 @refusals_answered
+@coordinators_only
 async def remove(update: Update, context: RotaContext) -> None:
     """/remove <who>: off the team, upcoming shifts freed."""
     message, user = update.effective_message, update.effective_user
@@ -90,6 +95,7 @@ async def remove(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@coordinators_only
 async def add_session(update: Update, context: RotaContext) -> None:
     """/addsession YYYY-MM-DD HH:MM HH:MM [note]."""
     message, user = update.effective_message, update.effective_user
@@ -118,6 +124,7 @@ async def add_session(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@coordinators_only
 async def cancel_session(update: Update, context: RotaContext) -> None:
     """/cancelsession YYYY-MM-DD."""
     message, user = update.effective_message, update.effective_user
@@ -137,6 +144,7 @@ async def cancel_session(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@coordinators_only
 async def show_session(update: Update, context: RotaContext) -> None:
     """/session YYYY-MM-DD: the roster."""
     message, user = update.effective_message, update.effective_user

@@ -52,13 +52,8 @@ async def rota_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data)
-    needs_id = press is not None and press.action in ("s", "j", "w")
-    if (
-        press is None
-        or press.action not in ("l", "s", "j", "w")
-        or needs_id != (press.ident is not None)
-    ):
+    press = keyboards.parse(query.data, "ro", {"l": 0, "s": 1, "j": 1, "w": 1})
+    if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     deps = context.deps
@@ -135,12 +130,8 @@ async def my_shifts_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data)
-    if (
-        press is None
-        or press.action not in ("w", "y", "n")
-        or (press.action != "n" and press.ident is None)
-    ):
+    press = keyboards.parse(query.data, "ms", {"w": 1, "y": 1, "n": 0})
+    if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     deps = context.deps

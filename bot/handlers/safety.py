@@ -25,8 +25,8 @@ async def checkin_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data)
-    if press is None or press.action not in ("o", "h") or press.ident is None:
+    press = keyboards.parse(query.data, "ci", {"o": 1, "h": 1})
+    if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     deps = context.deps
@@ -142,8 +142,8 @@ async def home_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data)
-    if press is None or press.action != "o" or press.ident is None:
+    press = keyboards.parse(query.data, "hs", {"o": 1})
+    if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     deps = context.deps
@@ -164,8 +164,8 @@ async def alarm_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data)
-    if press is None or press.action not in ("a", "r") or press.ident is None:
+    press = keyboards.parse(query.data, "es", {"a": 1, "r": 1})
+    if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     deps = context.deps

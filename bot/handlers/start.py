@@ -155,8 +155,8 @@ async def forget_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data)
-    if press is None or press.action not in ("y", "n"):
+    press = keyboards.parse(query.data, "me", {"y": 0, "n": 0})
+    if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     if press.action == "n":

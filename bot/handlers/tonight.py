@@ -6,13 +6,14 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot import keyboards, safety_texts, texts
 from bot.context import RotaContext
-from bot.handlers.base import command_args, refusals_answered
+from bot.handlers.base import command_args, coordinators_only, refusals_answered
 from rota.errors import InvalidInput
 from rota.services import tonight
 from rota.services.tonight import PairsView
 
 
 @refusals_answered
+@coordinators_only
 async def show_tonight(update: Update, context: RotaContext) -> None:
     """/tonight: the live board."""
     message, user = update.effective_message, update.effective_user
@@ -27,6 +28,7 @@ async def show_tonight(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@coordinators_only
 async def show_log(update: Update, context: RotaContext) -> None:
     """/log YYYY-MM-DD: the safety log as text, and as a CSV file."""
     message, user = update.effective_message, update.effective_user
@@ -54,6 +56,7 @@ def _pairs_markup(view: PairsView) -> InlineKeyboardMarkup | None:
 
 
 @refusals_answered
+@coordinators_only
 async def show_pairs(update: Update, context: RotaContext) -> None:
     """/pairs YYYY-MM-DD: view the pairs and swap people between them."""
     message, user = update.effective_message, update.effective_user
@@ -72,14 +75,14 @@ async def show_pairs(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@coordinators_only
 async def pairs_button(update: Update, context: RotaContext) -> None:
     """pr:a:<session>:<who> (pick), pr:s:<session>:<a>:<b> (swap), pr:c:<session> (cancel)."""
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data)
-    sizes = {"a": 2, "s": 3, "c": 1}
-    if press is None or sizes.get(press.action) != len(press.ids):
+    press = keyboards.parse(query.data, "pr", {"a": 2, "s": 3, "c": 1})
+    if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     deps = context.deps
@@ -125,6 +128,7 @@ async def pairs_button(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@coordinators_only
 async def checkin_plan(update: Update, context: RotaContext) -> None:
     """/checkins YYYY-MM-DD [interval=20m grace=5m ...]: show or change one session's plan."""
     message, user = update.effective_message, update.effective_user

@@ -190,3 +190,90 @@ async def bot(
 ) -> AsyncIterator[Harness]:
     async with running_bot(tg, db, config, clock) as harness:
         yield harness
+
+
+# ------------------------------------------------------------------ the safety night (helpers)
+
+# Wednesday 2 Dec 2026: London is on GMT, so local times are UTC times.
+WALK_DAY = "Wed 2 Dec"
+
+
+def night(hour: int, minute: int = 0, second: int = 0) -> dtm.datetime:
+    """An instant of the Wednesday walk night; hours before 12 are after midnight."""
+    day = 3 if hour < 12 else 2
+    return dtm.datetime(2026, 12, day, hour, minute, second, tzinfo=dtm.UTC)
+
+
+async def sign_up(bot: Harness, user: FakeUser, role: str, day: str = WALK_DAY) -> None:
+    """/rota, the day, then "Join <role>": the person has a confirmed place."""
+    await bot.open_session(user, day)
+    answer = await user.tap(f"Join {role} (", contains=True)
+    assert (answer.text or "").startswith("You're down as"), answer
+
+
+async def tick(bot: Harness, when: dtm.datetime) -> None:
+    """Move the domain clock and run one safety sweep (which also delivers what it made)."""
+    bot.clock.set(when)
+    await bot.run_job("safety")
+
+
+def texts_of(chat: Any) -> list[str]:
+    """The current text of every bot message in a FakeUser's or FakeGroup's chat."""
+    return [m.text for m in chat.messages()]
+
+
+def count_of(chat: Any, needle: str) -> int:
+    """How many bot messages in the chat contain `needle` now."""
+    return sum(needle in text for text in texts_of(chat))
+
+
+def sends_to(tg: FakeTelegram, chat_id: int, needle: str, method: str = "sendMessage") -> int:
+    """Accepted `method` calls to a chat whose text contains `needle` (a stricter count than
+    the chat view: a message edited afterwards still counts as sent)."""
+    return sum(
+        1
+        for c in tg.calls_to(method)
+        if c.ok and c.params.get("chat_id") == chat_id and needle in str(c.params.get("text"))
+    )
+
+
+@contextlib.asynccontextmanager
+async def another_app(
+    tg: FakeTelegram,
+    db: DbInfo,
+    config: RotaConfig,
+    clock: FakeClock,
+    *,
+    poll: bool = True,
+    **settings: Any,
+) -> AsyncIterator[Harness]:
+    """A new Application over the same database and fake: a restart, or a second worker.
+
+    The people already exist in `tg` and nothing is sent on start. With `poll` it starts like
+    `rotabot run` (post_init syncs, drains the updates that waited, then arms the jobs);
+    without it, it is a worker that only sweeps: it never calls getUpdates, so it does not
+    fight the first one for updates (Telegram answers a second poller with 409 Conflict).
+    """
+    from bot import jobs  # the scheduling the real post_init does, for the sweep-only worker
+
+    engine = db.engine()
+    uow = SqlAlchemyUnitOfWorkFactory(engine)
+    app = build_application(make_settings(tg, db, config, **settings), clock=clock, uow=uow)
+    await app.initialize()
+    try:
+        if poll:
+            assert app.post_init is not None
+            await app.post_init(app)
+        else:
+            jobs.schedule(app.job_queue, ZONE)
+        await app.start()
+        if poll:
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        yield Harness(app=app, tg=tg, clock=clock, coordinator=tg.users[ADMIN_ID], uow=uow)
+    finally:
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await engine.dispose()
