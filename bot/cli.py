@@ -125,6 +125,21 @@ async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
         await _let_sqlite_threads_end(settings.database_url, threads)
 
 
+def _database_state(settings: Settings) -> str:
+    """What `check` says about the database; an embedded one `run` will create or migrate."""
+    url = normalise_url(settings.database_url)
+    if is_sqlite(url):
+        path = Path(url.database or "")
+        if not path.exists():
+            return f"{path} does not exist yet; `rotabot run` creates it"
+        try:
+            return f"revision {asyncio.run(_prepare_database(settings, auto_upgrade=False))}"
+        except CliError:
+            return f"{path} is behind this version; `rotabot run` brings it up to date"
+    revision = asyncio.run(_prepare_database(settings, auto_upgrade=False))
+    return f"revision {revision} (up to date)"
+
+
 def cmd_run(env: Mapping[str, str]) -> int:
     """Run the bot with long polling until Ctrl+C."""
     from bot.app import ALLOWED_UPDATES, build_application  # late: `check` and `db` stay light
@@ -189,8 +204,7 @@ def cmd_check(env: Mapping[str, str]) -> int:
     print(f"coordinators from ROTABOT_ADMIN_IDS: {len(settings.admin_ids)}")
     if not settings.admin_ids:
         print("  warning: nobody is a coordinator yet; set ROTABOT_ADMIN_IDS")
-    revision = asyncio.run(_prepare_database(settings, auto_upgrade=False))
-    print(f"database: revision {revision} (up to date)")
+    print(f"database: {_database_state(settings)}")
 
     me = asyncio.run(_identity(settings))
     print(f"bot: @{me.username} ({me.first_name}, id {me.id})")

@@ -21,6 +21,11 @@ def url_problem(raw: str) -> str | None:
             f"'{scheme}' databases are not supported: use sqlite:///file.db "
             "or postgresql://user@host/db"
         )
-    if scheme.startswith("sqlite") and not rest.startswith("/"):
-        return f"'{raw}' has no file: write sqlite:///rotabot.db (three slashes)"
+    if scheme.startswith("sqlite") and (
+        not rest.startswith("/") or rest.strip("/") in ("", ":memory:")
+    ):
+        return (
+            f"'{raw}' has no file (an in-memory database loses everything on restart): "
+            "write sqlite:///rotabot.db"
+        )
     return None
