@@ -275,7 +275,9 @@ async def forget_me(
     """
     async with uow:
         volunteer = await require_volunteer(uow, telegram_id, config)
-        withdrawn = await withdraw_everything(uow, volunteer, config=config, now=now)
+        withdrawn = await withdraw_everything(
+            uow, volunteer, config=config, now=now, shown_as="a volunteer who has left"
+        )
         await uow.volunteers.save(
             dataclasses.replace(
                 volunteer,
@@ -314,7 +316,7 @@ def match_volunteer(volunteers: list[Volunteer], query: str) -> Volunteer:
         handle = wanted[1:].lower()
         found = [v for v in volunteers if v.username and v.username.lower() == handle]
     elif wanted.lstrip("-").isdigit():
-        found = [v for v in volunteers if v.telegram_id == int(wanted) or v.id == int(wanted)]
+        found = [v for v in volunteers if v.telegram_id == int(wanted)]
     else:
         lowered = wanted.casefold()
         found = [v for v in volunteers if v.display_name.casefold() == lowered]

@@ -22,6 +22,7 @@ from rota.services.signups import ensure_open
 from rota.template import RoleSpec
 
 MAX_NOTE_LENGTH = 200
+ONE_OFF_LOOKAHEAD = 500
 
 
 @dataclass(slots=True)
@@ -56,8 +57,16 @@ async def sync_sessions(uow: UnitOfWork, *, config: RotaConfig, now: dtm.datetim
         roles: dict[int, list[Role]] = {i: [] for i in ids}
         for role in await uow.sessions.roles(ids):
             roles[role.session_id].append(role)
+        # A coordinator's one-off on a date takes that night: never a second session there.
+        taken = {
+            s.local_date
+            for s in await uow.sessions.upcoming(now, ONE_OFF_LOOKAHEAD)
+            if s.template_key is None
+        }
         for plan in plan_sessions(template, now=now, zone=config.zone):
             session = existing.pop((plan.template_key, plan.local_date), None)
+            if session is None and plan.local_date in taken:
+                continue
             if session is None:
                 await uow.sessions.add(
                     template_key=plan.template_key,

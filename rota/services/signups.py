@@ -181,6 +181,7 @@ async def release(
     *,
     config: RotaConfig,
     now: dtm.datetime,
+    shown_as: str | None = None,
 ) -> WithdrawOutcome:
     """Withdraw one sign-up inside the caller's transaction, promoting and alerting as needed."""
     if not await uow.signups.move(
@@ -198,7 +199,7 @@ async def release(
     late = confirmed and session.starts_at - now < config.template.late_notice
     if late:
         facts = session_facts(session) | {
-            "volunteer": volunteer.display_name,
+            "volunteer": shown_as or volunteer.display_name,
             "role": role.label,
             "promoted": promoted.display_name if promoted else None,
         }
@@ -250,14 +251,24 @@ async def _promote(
 
 
 async def withdraw_everything(
-    uow: UnitOfWork, volunteer: Volunteer, *, config: RotaConfig, now: dtm.datetime
+    uow: UnitOfWork,
+    volunteer: Volunteer,
+    *,
+    config: RotaConfig,
+    now: dtm.datetime,
+    shown_as: str | None = None,
 ) -> int:
-    """Free every upcoming shift of someone leaving the team (inside the caller's transaction)."""
+    """Free every upcoming shift of someone leaving the team (inside the caller's transaction).
+
+    `shown_as` replaces their name in late-notice alerts (someone asking to be forgotten).
+    """
     entries = await uow.signups.upcoming_for(volunteer.id, now)
     for entry in entries:
         session = await uow.sessions.get(entry.signup.session_id)
         assert session is not None
-        await release(uow, entry.signup, session, volunteer, config=config, now=now)
+        await release(
+            uow, entry.signup, session, volunteer, config=config, now=now, shown_as=shown_as
+        )
     return len(entries)
 
 

@@ -6,12 +6,15 @@ import datetime as dtm
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rota.errors import AlreadySignedUp
 from rota.model import (
+    LEASE_EXPIRED,
     DeliveryState,
     Invite,
     Notice,
@@ -513,29 +516,25 @@ class SqlOutbox:
         self._db = db_session
 
     async def add(self, notice: Notice, *, now: dtm.datetime, due_at: dtm.datetime | None) -> None:
-        if notice.dedupe_key is not None:
-            exists = await self._db.scalar(
-                select(OutboxRow.id).where(OutboxRow.dedupe_key == notice.dedupe_key)
-            )
-            if exists is not None:
-                return
-        self._db.add(
-            OutboxRow(
-                kind=notice.kind,
-                chat_id=notice.chat_id,
-                payload=json.dumps(notice.payload, sort_keys=True),
-                dedupe_key=notice.dedupe_key,
-                priority=notice.priority,
-                ref_kind=notice.ref_kind,
-                ref_id=notice.ref_id,
-                edit_of=notice.edit_of,
-                state=DeliveryState.PENDING.value,
-                due_at=due_at or now,
-                attempts=0,
-                created_at=now,
-            )
+        # INSERT ... ON CONFLICT DO NOTHING: two workers recording the same notice at the same
+        # moment leave one row and no error (a read-then-insert would race).
+        bind = self._db.get_bind()
+        insert_for = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+        statement = insert_for(OutboxRow).values(
+            kind=notice.kind,
+            chat_id=notice.chat_id,
+            payload=json.dumps(notice.payload, sort_keys=True),
+            dedupe_key=notice.dedupe_key,
+            priority=notice.priority,
+            ref_kind=notice.ref_kind,
+            ref_id=notice.ref_id,
+            edit_of=notice.edit_of,
+            state=DeliveryState.PENDING.value,
+            due_at=due_at or now,
+            attempts=0,
+            created_at=now,
         )
-        await self._db.flush()
+        await self._db.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
 
     async def claim_due(
         self, *, now: dtm.datetime, lease: dtm.timedelta, limit: int
@@ -544,10 +543,17 @@ class SqlOutbox:
             and_(OutboxRow.state == DeliveryState.PENDING.value, OutboxRow.due_at <= now),
             and_(OutboxRow.state == DeliveryState.SENDING.value, OutboxRow.locked_until <= now),
         )
+        # When a row first fell due: a retry's backoff moves due_at later, but must not let
+        # a younger row (step 2 of an alarm) overtake an older one (step 1) to the same chat.
+        # Rows are added due at once (created_at) or, in tests, already overdue (due_at).
+        first_due = case(
+            (OutboxRow.due_at < OutboxRow.created_at, OutboxRow.due_at),
+            else_=OutboxRow.created_at,
+        )
         candidates = (
             select(OutboxRow.id)
             .where(due)
-            .order_by(OutboxRow.priority, OutboxRow.due_at, OutboxRow.id)
+            .order_by(OutboxRow.priority, first_due, OutboxRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
@@ -559,6 +565,11 @@ class SqlOutbox:
                 state=DeliveryState.SENDING.value,
                 locked_until=now + lease,
                 attempts=OutboxRow.attempts + 1,
+                # A lease that ran out: the worker died mid-send, so the outcome is unknown.
+                last_error=case(
+                    (OutboxRow.state == DeliveryState.SENDING.value, LEASE_EXPIRED),
+                    else_=OutboxRow.last_error,
+                ),
             )
             .returning(
                 OutboxRow.id,
@@ -592,7 +603,7 @@ class SqlOutbox:
             )
             for row in result
         ]
-        return sorted(items, key=lambda i: (i.priority, i.due_at, i.id))
+        return sorted(items, key=lambda i: (i.priority, min(i.due_at, i.created_at), i.id))
 
     async def mark_sent(self, item_id: int, *, now: dtm.datetime, message_id: int | None) -> None:
         await self._db.execute(
@@ -653,6 +664,21 @@ class SqlOutbox:
         )
         return [SentMessage(i, k, c, m) for i, k, c, m in rows]
 
+    async def queued_chats(self, ref_kind: str, ref_id: int, kinds: Sequence[str]) -> list[int]:
+        """Chats that rows of these kinds are still on their way to (pending or being sent)."""
+        rows = await self._db.scalars(
+            select(OutboxRow.chat_id)
+            .where(
+                OutboxRow.ref_kind == ref_kind,
+                OutboxRow.ref_id == ref_id,
+                OutboxRow.kind.in_(kinds),
+                OutboxRow.state.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value)),
+                OutboxRow.edit_of.is_(None),
+            )
+            .distinct()
+        )
+        return sorted(rows)
+
     async def sent_message(self, outbox_id: int) -> SentMessage | None:
         row = await self._db.get(OutboxRow, outbox_id, populate_existing=True)
         if row is None or row.state != DeliveryState.SENT.value:
@@ -673,12 +699,8 @@ class SqlOutbox:
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
     async def forget_chat(self, chat_id: int) -> None:
-        await self._db.execute(
-            delete(OutboxRow).where(
-                OutboxRow.chat_id == chat_id,
-                OutboxRow.state.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value)),
-            )
-        )
+        # Every message to them, delivered or not: it holds their chat id and what we told them.
+        await self._db.execute(delete(OutboxRow).where(OutboxRow.chat_id == chat_id))
 
 
 class SqlTeamPosts:
