@@ -23,8 +23,17 @@ DEFAULT_LATE_NOTICE = dtm.timedelta(hours=48)
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,19}", re.ASCII)
 _TAG = re.compile(r"[a-z][a-z0-9_-]{0,19}", re.ASCII)
 
-_TOP_KEYS = ("late_notice", "session", "role", "checkins")
-_TOP_SHOWN = ("late_notice", "[[session]]", "[[role]]", "[checkins]")
+_TOP_KEYS = ("late_notice", "session", "role", "checkins", "briefing")
+_TOP_SHOWN = ("late_notice", "[[session]]", "[[role]]", "[checkins]", "[briefing]")
+_BRIEFING_KEYS = (
+    "send_before",
+    "reminder_before",
+    "understaffed_alert_before",
+    "second_understaffed_alert_before",
+    "unread_alert_before",
+    "checklist",
+    "notes_retention",
+)
 _CHECKIN_KEYS = (
     "interval",
     "grace",
@@ -86,6 +95,19 @@ class CheckInPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class BriefingPlan:
+    """Before and after the shift: when briefings, reminders and staffing alerts go out."""
+
+    send_before: dtm.timedelta = dtm.timedelta(hours=3)
+    reminder_before: dtm.timedelta = dtm.timedelta(hours=24)
+    understaffed_alert_before: dtm.timedelta = dtm.timedelta(hours=72)
+    second_understaffed_alert_before: dtm.timedelta = dtm.timedelta(hours=24)
+    unread_alert_before: dtm.timedelta = dtm.timedelta(minutes=30)
+    checklist: tuple[str, ...] = ("Charged phone", "ID badge", "Kit bag")
+    notes_retention: dtm.timedelta = dtm.timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
 class RotaTemplate:
     """The whole standing week: its sessions, its roles (in file order) and late notice."""
 
@@ -93,6 +115,7 @@ class RotaTemplate:
     roles: tuple[RoleSpec, ...]
     late_notice: dtm.timedelta
     checkins: CheckInPlan = CheckInPlan()
+    briefing: BriefingPlan = BriefingPlan()
 
     def role(self, key: str) -> RoleSpec | None:
         """The role with this key, or None if the template has no such role."""
@@ -319,6 +342,39 @@ def _checkins(source: str, document: Mapping[str, object]) -> CheckInPlan:
     return plan
 
 
+def _briefing(source: str, document: Mapping[str, object]) -> BriefingPlan:
+    table = document.get("briefing", {})
+    if not isinstance(table, Mapping):
+        raise TemplateError(f"{source}: 'briefing' must be written as a [briefing] section")
+    block = _Block(source, "[briefing]", table, _BRIEFING_KEYS)
+    base = BriefingPlan()
+    checklist = block.table.get("checklist", list(base.checklist))
+    if not isinstance(checklist, list) or not all(
+        isinstance(item, str) and 1 <= len(item.strip()) <= 80 for item in checklist
+    ):
+        block.fail("checklist", 'must be a list of short texts like ["Charged phone"]')
+    if len(checklist) > 20:
+        block.fail("checklist", "may have at most 20 items")
+    plan = BriefingPlan(
+        send_before=_duration(block, "send_before", base.send_before),
+        reminder_before=_duration(block, "reminder_before", base.reminder_before),
+        understaffed_alert_before=_duration(
+            block, "understaffed_alert_before", base.understaffed_alert_before
+        ),
+        second_understaffed_alert_before=_duration(
+            block, "second_understaffed_alert_before", base.second_understaffed_alert_before
+        ),
+        unread_alert_before=_duration(block, "unread_alert_before", base.unread_alert_before),
+        checklist=tuple(item.strip() for item in checklist),
+        notes_retention=_duration(block, "notes_retention", base.notes_retention),
+    )
+    if plan.unread_alert_before >= plan.send_before:
+        block.fail(
+            "unread_alert_before", "must be shorter than 'send_before' (the briefing comes first)"
+        )
+    return plan
+
+
 def _duress(block: _Block) -> str | None:
     value = block.table.get("duress_word")
     if value is None or value == "":
@@ -359,6 +415,7 @@ def parse_template(text: str, *, source: str = "rota.toml") -> RotaTemplate:
         roles=roles,
         late_notice=late_notice,
         checkins=_checkins(source, document),
+        briefing=_briefing(source, document),
     )
 
 

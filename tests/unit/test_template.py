@@ -9,6 +9,7 @@ import re
 import pytest
 
 from rota.template import (
+    BriefingPlan,
     CheckInPlan,
     RoleSpec,
     RotaTemplate,
@@ -204,7 +205,7 @@ def test_template_error_is_a_value_error() -> None:
         (
             "colour = 'red'\n" + VALID,
             "rota.toml: unknown key 'colour'; allowed here: late_notice, [[session]], [[role]], "
-            "[checkins]",
+            "[checkins], [briefing]",
         ),
         (
             VALID + "[checkins]\nevery = '30m'\n",
@@ -212,14 +213,14 @@ def test_template_error_is_a_value_error() -> None:
             "escalate_after, reescalate_after, home_safe_within, duress_word",
         ),
         (
-            VALID + "[briefing]\n",
-            "rota.toml: unknown section [briefing]; allowed here: late_notice, [[session]], "
-            "[[role]], [checkins]",
+            VALID + "[debrief]\n",
+            "rota.toml: unknown section [debrief]; allowed here: late_notice, [[session]], "
+            "[[role]], [checkins], [briefing]",
         ),
         (
             VALID + "[[sessions]]\nkey = 'x'\n",
             "rota.toml: unknown section [[sessions]]; allowed here: late_notice, [[session]], "
-            "[[role]], [checkins]",
+            "[[role]], [checkins], [briefing]",
         ),
         (
             edit(VALID, 'end = "23:00"', 'end = "23:00"\nfinish = "23:30"'),
@@ -617,3 +618,36 @@ def test_checkins_are_read_from_their_section() -> None:
 def test_bad_checkins_are_refused(section: str, message: str) -> None:
     with pytest.raises(TemplateError, match=re.escape(message)):
         parse_template(VALID + "[checkins]\n" + section + "\n")
+
+
+# --- the briefing plan -------------------------------------------------------------------
+
+
+def test_briefing_defaults_when_the_section_is_missing() -> None:
+    assert parse_template(VALID).briefing == BriefingPlan()
+
+
+def test_briefing_is_read_from_its_section() -> None:
+    text = VALID + (
+        '[briefing]\nsend_before = "2h"\nreminder_before = "1d"\n'
+        'checklist = ["Phone", " Badge "]\nnotes_retention = "6h"\n'
+    )
+    plan = parse_template(text).briefing
+    assert plan.send_before == dtm.timedelta(hours=2)
+    assert plan.reminder_before == dtm.timedelta(days=1)
+    assert plan.checklist == ("Phone", "Badge")
+    assert plan.notes_retention == dtm.timedelta(hours=6)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("checklist = 3", "'checklist' must be a list of short texts"),
+        ('checklist = [""]', "'checklist' must be a list of short texts"),
+        ('send_before = "20m"', "'unread_alert_before' must be shorter than 'send_before'"),
+        ("colour = 1", "[briefing] has unknown key 'colour'"),
+    ],
+)
+def test_bad_briefing_is_refused(section: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        parse_template(VALID + "[briefing]\n" + section + "\n")
