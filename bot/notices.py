@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from telegram import InlineKeyboardMarkup
-
-from bot import keyboards, safety_texts, texts
-from rota.model import OutboxItem
+from bot import (
+    briefing_notices,
+    keyboards,
+    report_notices,
+    safety_texts,
+    staffing_notices,
+    texts,
+)
+from bot.outgoing import Outgoing
+from rota.model import UNKNOWN_OUTCOME, OutboxItem
 
 ALARM_KINDS = frozenset({"alert", "alert_location"})  # sent again when the outcome is unknown
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One message to send (or to put in place of an earlier one)."""
-
-    text: str = ""
-    markup: InlineKeyboardMarkup | None = None
-    location: tuple[float, float] | None = None
+FEATURE_RENDERERS: tuple[Callable[[OutboxItem, str], Outgoing | None], ...] = (
+    briefing_notices.render,
+    staffing_notices.render,
+    report_notices.render,
+)
 
 
 def fallback(item: OutboxItem) -> Outgoing | None:
@@ -42,7 +46,7 @@ def _int(payload: dict[str, object], key: str) -> int:
 def render(item: OutboxItem, zone: str) -> Outgoing:
     """Render a notice; raises KeyError/ValueError for a row this version cannot show."""
     p, kind = item.payload, item.kind
-    repeat = item.attempts > 1 and (item.last_error or "").startswith("timed out")
+    repeat = item.attempts > 1 and (item.last_error or "").startswith(UNKNOWN_OUTCOME)
     match kind:
         case "promoted" | "session_cancelled" | "late_withdrawal":
             return Outgoing(texts.notice(kind, p, zone))
@@ -90,4 +94,8 @@ def render(item: OutboxItem, zone: str) -> Outgoing:
             return Outgoing(safety_texts.home_done(p, zone))
         case "started_unreachable":
             return Outgoing(safety_texts.started_unreachable(p))
+    for render_feature in FEATURE_RENDERERS:
+        out = render_feature(item, zone)
+        if out is not None:
+            return out
     raise ValueError(f"no rendering for notice kind {kind!r}")

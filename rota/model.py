@@ -201,6 +201,12 @@ class DeliveryState(StrEnum):
     CANCELLED = "cancelled"
 
 
+# last_error of a row claimed again after its lease ran out: the worker that held it died
+# between claiming and recording, so Telegram may or may not have delivered it.
+LEASE_EXPIRED = "lease expired: the last attempt's outcome is unknown"
+UNKNOWN_OUTCOME = ("timed out", LEASE_EXPIRED)  # last_error prefixes: it may have arrived
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """A claimed outbox row, ready to be rendered and sent."""

@@ -21,6 +21,9 @@ from rota.model import (
     TeamPost,
     Volunteer,
 )
+from rota.ports_briefings import BriefingRepository
+from rota.ports_reports import ReportRepository
+from rota.ports_staffing import StaffingRepository
 from rota.safety_model import (
     CheckIn,
     Escalation,
@@ -150,6 +153,9 @@ class OutboxRepository(Protocol):
     async def give_up(self, item_id: int, *, unreachable: bool, error: str) -> None: ...
     async def next_due(self) -> dtm.datetime | None: ...
     async def sent_for(self, ref_kind: str, ref_id: int) -> list[SentMessage]: ...
+    async def queued_chats(
+        self, ref_kind: str, ref_id: int, kinds: Sequence[str]
+    ) -> list[int]: ...
     async def sent_message(self, outbox_id: int) -> SentMessage | None: ...
     async def cancel_pending(self, ref_kind: str, ref_id: int, kinds: Sequence[str]) -> int: ...
     async def forget_chat(self, chat_id: int) -> None: ...
@@ -266,6 +272,10 @@ class SafetyRepository(Protocol):
         escalation_id: int | None = None,
     ) -> None: ...
     async def log_for(self, session_id: int) -> list[LogEntry]: ...
+    async def claim_milestone(
+        self, session_id: int, milestone: str, *, at: dtm.datetime
+    ) -> bool: ...
+    async def milestones(self, session_id: int) -> set[str]: ...
 
 
 class UnitOfWork(Protocol):
@@ -278,6 +288,9 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     team_posts: TeamPostRepository
     safety: SafetyRepository
+    briefings: BriefingRepository
+    staffing: StaffingRepository
+    reports: ReportRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -7,7 +7,17 @@ from typing import Any
 from telegram import BotCommand
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.handlers import coordinator, fallback, rota, safety, start, tonight
+from bot.handlers import (
+    briefing,
+    coordinator,
+    fallback,
+    reports,
+    rota,
+    safety,
+    staffing,
+    start,
+    tonight,
+)
 
 COMMANDS = [
     BotCommand("rota", "Upcoming sessions: claim a shift"),
@@ -18,6 +28,9 @@ COMMANDS = [
     BotCommand("forgetme", "Delete your data"),
     BotCommand("ok", "Check in for your pair now"),
     BotCommand("sos", "Alert the coordinators at once"),
+    *briefing.COMMANDS,
+    *staffing.COMMANDS,
+    *reports.COMMANDS,
     BotCommand("help", "All commands"),
 ]
 
@@ -62,6 +75,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         CallbackQueryHandler(safety.end_walk, pattern=r"^wk:e$"),
         CallbackQueryHandler(tonight.pairs_button, pattern=r"^pr:"),
         MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, safety.location),
+        *briefing.handlers(),
+        *staffing.handlers(),
+        *reports.handlers(),
         # fallbacks: every other command, stray text and unclaimed button gets an answer
         MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, fallback.unknown_command),
         MessageHandler(

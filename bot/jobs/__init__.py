@@ -11,10 +11,12 @@ from bot.jobs.dispatch import dispatch_job
 from bot.jobs.posts import refresh_posts_job
 from bot.jobs.safety import reachability_job, safety_job
 from bot.jobs.sessions import sync_sessions_job
+from bot.jobs.shift import shift_job
 
 MUST_RUN = {"misfire_grace_time": None, "coalesce": True}
 DISPATCH_SWEEP_SECONDS = 2.0
 SAFETY_SWEEP_SECONDS = 1.0
+SHIFT_SWEEP_SECONDS = 5.0
 POST_REFRESH_SECONDS = 2.0
 NIGHTLY_SYNC = dtm.time(3, 0)
 
@@ -38,6 +40,9 @@ def schedule(job_queue: JobQueue, zone: str) -> None:  # type: ignore[type-arg]
         safety_job, SAFETY_SWEEP_SECONDS, first=0, name="safety", job_kwargs=MUST_RUN
     )
     job_queue.run_once(reachability_job, 5, name="reachability", job_kwargs=MUST_RUN)
+    job_queue.run_repeating(
+        shift_job, SHIFT_SWEEP_SECONDS, first=2, name="shift", job_kwargs=MUST_RUN
+    )
 
 
 def ring_dispatcher(job_queue: JobQueue) -> None:  # type: ignore[type-arg]

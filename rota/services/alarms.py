@@ -457,8 +457,12 @@ async def resolve(
 async def tell_alerted(
     uow: UnitOfWork, escalation_id: int, kind: str, payload: dict[str, object], now: dtm.datetime
 ) -> None:
-    """A new fact about an open alarm (a late check-in, home safe) for everyone alerted."""
+    """A new fact about an open alarm (a late check-in, home safe) for everyone alerted.
+
+    That includes chats whose alert is still queued: it will arrive, so the news must too.
+    """
     chats = {s.chat_id for s in await uow.outbox.sent_for(ESCALATION_REF, escalation_id)}
+    chats.update(await uow.outbox.queued_chats(ESCALATION_REF, escalation_id, ["alert"]))
     for chat in sorted(chats):
         await uow.outbox.add(
             Notice(
@@ -483,14 +487,19 @@ async def alert_undeliverable(
     config: RotaConfig,
     now: dtm.datetime,
 ) -> None:
-    """A 403 on an alert: move to the next step now, and tell the other coordinators."""
+    """A 403 on an alert: move to the next step now, and tell the other coordinators.
+
+    Only the first step waits on the on-call alone, so only there does a 403 bring the next
+    step forward. From step 2 on everyone else has it already; moving on again would race
+    through every step, one per sweep, each time the unreachable person is tried again.
+    """
     escalation = await uow.safety.escalation(escalation_id)
     if escalation is None or escalation.state is EscalationState.RESOLVED:
         return
     session = await uow.sessions.get(escalation.session_id)
     if session is None:
         return
-    if escalation.state is EscalationState.OPEN:
+    if escalation.state is EscalationState.OPEN and escalation.step <= 1:
         await uow.safety.advance_timer(TimerKind.REESCALATE, escalation_id, due_at=now)
     person = await uow.volunteers.by_telegram_id(chat_id)
     name = person.display_name if person else f"chat {chat_id}"

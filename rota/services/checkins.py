@@ -17,6 +17,7 @@ from rota.services.walks import CHECKIN_TIMERS
 CHECKIN_REF = "checkin"
 HOME_REF = "home"
 PROMPT_KINDS = ("checkin_prompt", "checkin_reminder")
+ON_WALK = (WalkState.WALKING.value, WalkState.WALK_OVER.value)  # check-ins can still be open
 HOME_KINDS = ("home_prompt", "home_reminder")
 
 
@@ -144,7 +145,8 @@ async def check_in_now(
     """/ok: counts for the pair's next due check-in, at the time the message was sent."""
     async with uow:
         volunteer = await require_volunteer(uow, telegram_id, config)
-        found = await _walk_of(uow, volunteer, now, states=(WalkState.WALKING.value,))
+        # A walk ended early keeps its overdue check-in open (and escalating): it still counts.
+        found = await _walk_of(uow, volunteer, now, states=ON_WALK)
         if found is None or found[1] is None:
             raise SessionClosed("You're not on a walk right now, so there's nothing to check in.")
         _session, pair = found
@@ -184,7 +186,8 @@ async def sos(
             )
         session, pair = found
         existing = await uow.safety.open_sos_for(session.id, volunteer.id)
-        if existing is not None:
+        # A silent duress alert reached the coordinators only: an SOS must still reach everyone.
+        if existing is not None and existing.kind is EscalationKind.SOS:
             return HelpResult(existing.id, new=False)
         escalation = await alarms.open_escalation(
             uow,
@@ -229,7 +232,7 @@ async def duress(
             return None
         session, pair = found
         at = min(sent_at or now, now)
-        if pair is not None and session.walk_state == WalkState.WALKING:
+        if pair is not None and session.walk_state in ON_WALK:
             checkin = await uow.safety.next_open_checkin(pair.id)
             if checkin is not None:
                 await _close(uow, checkin, pair, volunteer, at=at, now=now)

@@ -10,7 +10,9 @@ import datetime as dtm
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rota.model import Session, SessionStatus
@@ -34,6 +36,7 @@ from rota.storage.tables import (
     EscalationRow,
     HomeSafeRow,
     LocationRow,
+    MilestoneRow,
     PairMemberRow,
     PairRow,
     SafetyLogRow,
@@ -144,21 +147,21 @@ class SqlSafety:
         )
 
     async def live_sessions(self, now: dtm.datetime) -> list[Session]:
-        """Sessions whose walk is on, or whose home-safe round is not finished."""
+        """Sessions whose walk is on, or whose home-safe round is not finished.
+
+        A walk that is on comes first, then the latest: a past night whose home-safe round
+        never finished (someone never tapped the button) stays live, and must not take
+        tonight's SOS, duress or board.
+        """
         waiting = select(HomeSafeRow.session_id).where(HomeSafeRow.safe_at.is_(None))
         open_alarm = select(EscalationRow.session_id).where(
             EscalationRow.state != EscalationState.RESOLVED.value
         )
+        on = SessionRow.walk_state.in_(("walking", "walk_over"))
         rows = await self._db.scalars(
             select(SessionRow)
-            .where(
-                or_(
-                    SessionRow.walk_state.in_(("walking", "walk_over")),
-                    SessionRow.id.in_(waiting),
-                    SessionRow.id.in_(open_alarm),
-                )
-            )
-            .order_by(SessionRow.starts_at)
+            .where(or_(on, SessionRow.id.in_(waiting), SessionRow.id.in_(open_alarm)))
+            .order_by(case((on, 0), else_=1), SessionRow.starts_at.desc())
         )
         return [_session(r) for r in rows]
 
@@ -443,13 +446,17 @@ class SqlSafety:
         return [_escalation(r) for r in rows]
 
     async def open_sos_for(self, session_id: int, volunteer_id: int) -> Escalation | None:
+        """This person's open SOS, else their open duress alert (an SOS reaches more people)."""
         row = await self._db.scalar(
-            select(EscalationRow).where(
+            select(EscalationRow)
+            .where(
                 EscalationRow.session_id == session_id,
                 EscalationRow.volunteer_id == volunteer_id,
                 EscalationRow.kind.in_((EscalationKind.SOS.value, EscalationKind.DURESS.value)),
                 EscalationRow.state == EscalationState.OPEN.value,
             )
+            .order_by(case((EscalationRow.kind == EscalationKind.SOS.value, 0), else_=1))
+            .limit(1)
         )
         return _escalation(row) if row else None
 
@@ -622,3 +629,23 @@ class SqlSafety:
             )
             for r in rows
         ]
+
+    # --- once-per-session milestones ----------------------------------------------------
+
+    async def claim_milestone(self, session_id: int, milestone: str, *, at: dtm.datetime) -> bool:
+        """Claim a once-per-session event; True for exactly one caller, ever."""
+        bind = self._db.get_bind()
+        insert_for = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+        result = await self._db.execute(
+            insert_for(MilestoneRow)
+            .values(session_id=session_id, milestone=milestone, done_at=at)
+            .on_conflict_do_nothing(index_elements=["session_id", "milestone"])
+        )
+        return _done(result)
+
+    async def milestones(self, session_id: int) -> set[str]:
+        """The once-per-session events already done."""
+        rows = await self._db.scalars(
+            select(MilestoneRow.milestone).where(MilestoneRow.session_id == session_id)
+        )
+        return set(rows)

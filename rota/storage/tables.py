@@ -314,3 +314,98 @@ class SafetyLogRow(Base):
     pair_id: Mapped[int | None] = mapped_column(Integer)
     volunteer_id: Mapped[int | None] = mapped_column(Integer)
     escalation_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class MilestoneRow(Base):
+    """A once-per-session event (briefing round, reminders, staffing alert, debrief...).
+
+    Inserting the row is the claim: the primary key lets exactly one worker do it, ever.
+    """
+
+    __tablename__ = "session_milestones"
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    milestone: Mapped[str] = mapped_column(String(24), primary_key=True)
+    done_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
+class BriefingRow(Base):
+    """A briefing sent to one person for one session, and whether they tapped Got it."""
+
+    __tablename__ = "briefings"
+    __table_args__ = (UniqueConstraint("session_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    sent_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+    notes_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SafetyNoteRow(Base):
+    """A coordinator's safety note for one session; deleted after the session."""
+
+    __tablename__ = "safety_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
+class ReminderAnswerRow(Base):
+    """A volunteer's answer to the day-before reminder."""
+
+    __tablename__ = "reminder_answers"
+    __table_args__ = (UniqueConstraint("session_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(16))
+    answered_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
+class CoverRequestRow(Base):
+    """Someone asking for cover; the first eligible volunteer to accept takes the place."""
+
+    __tablename__ = "cover_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    signup_id: Mapped[int] = mapped_column(ForeignKey("signups.id", ondelete="CASCADE"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    taken_by: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CoverOfferRow(Base):
+    """Who was asked to cover (their messages are updated once the place is taken)."""
+
+    __tablename__ = "cover_offers"
+    __table_args__ = (UniqueConstraint("request_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("cover_requests.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+
+
+class DebriefRow(Base):
+    """The team lead's anonymous counts after a session (no names of the women, ever)."""
+
+    __tablename__ = "debriefs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), unique=True
+    )
+    lead_id: Mapped[int | None] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[str] = mapped_column(Text, default="{}")
+    incident: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="asking")
+    started_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())

@@ -16,6 +16,11 @@ from rota.ports import (
     TeamPostRepository,
     VolunteerRepository,
 )
+from rota.ports_briefings import BriefingRepository
+from rota.ports_reports import ReportRepository
+from rota.ports_staffing import StaffingRepository
+from rota.storage.briefings_repository import SqlBriefings
+from rota.storage.reports_repository import SqlReports
 from rota.storage.repositories import (
     SqlInvites,
     SqlOutbox,
@@ -25,6 +30,7 @@ from rota.storage.repositories import (
     SqlVolunteers,
 )
 from rota.storage.safety_repository import SqlSafety
+from rota.storage.staffing_repository import SqlStaffing
 
 
 class SqlAlchemyUnitOfWork:
@@ -37,6 +43,9 @@ class SqlAlchemyUnitOfWork:
     outbox: OutboxRepository
     team_posts: TeamPostRepository
     safety: SafetyRepository
+    briefings: BriefingRepository
+    staffing: StaffingRepository
+    reports: ReportRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -51,6 +60,9 @@ class SqlAlchemyUnitOfWork:
         self.outbox = SqlOutbox(self._db)
         self.team_posts = SqlTeamPosts(self._db)
         self.safety = SqlSafety(self._db)
+        self.briefings = SqlBriefings(self._db)
+        self.staffing = SqlStaffing(self._db)
+        self.reports = SqlReports(self._db)
         return self
 
     async def __aexit__(

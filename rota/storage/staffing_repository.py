@@ -1,0 +1,12 @@
+"""The staffing feature's rows in SQL."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class SqlStaffing:
+    """Storage for the staffing feature."""
+
+    def __init__(self, db_session: AsyncSession) -> None:
+        self._db = db_session
