@@ -61,3 +61,7 @@ class NotSignedUp(DomainError):
 
 class InvalidInput(DomainError):
     """Something typed that does not parse or is out of range."""
+
+
+class TooEarly(DomainError):
+    """A check-in long before it is due: thanked, but it does not close the next one."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dtm
 from dataclasses import dataclass
 
+from rota.checkin_plan import effective_plan
 from rota.config import RotaConfig
-from rota.errors import NotFound, NotSignedUp, SessionClosed
+from rota.errors import NotFound, NotSignedUp, SessionClosed, TooEarly
+from rota.localtime import format_clock
 from rota.model import Notice, Session, Volunteer
 from rota.ports import UnitOfWork
 from rota.safety_model import CheckIn, CheckInState, EscalationKind, Pair, TimerKind, WalkState
@@ -149,12 +151,21 @@ async def check_in_now(
         found = await _walk_of(uow, volunteer, now, states=ON_WALK)
         if found is None or found[1] is None:
             raise SessionClosed("You're not on a walk right now, so there's nothing to check in.")
-        _session, pair = found
+        session, pair = found
         assert pair is not None
         checkin = await uow.safety.next_open_checkin(pair.id)
         if checkin is None:
             raise SessionClosed("There are no more check-ins due on this walk.")
-        result = await _close(uow, checkin, pair, volunteer, at=min(sent_at or now, now), now=now)
+        at = min(sent_at or now, now)
+        # Early counts only within half an interval of the due time: otherwise two quick /ok
+        # in a row would close the next check-in and leave the pair an hour unwatched.
+        plan = effective_plan(config.template.checkins, session.checkin_plan)
+        if checkin.due_at - at > plan.interval / 2:
+            raise TooEarly(
+                "Thanks! That's noted, but your next check-in isn't due until "
+                f"{format_clock(checkin.due_at, config.zone)}: I'll ask you then."
+            )
+        result = await _close(uow, checkin, pair, volunteer, at=at, now=now)
         await uow.commit()
         return result
 
