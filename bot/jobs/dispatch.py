@@ -61,15 +61,21 @@ async def run_dispatch(deps: BotDeps, bot: Bot) -> int:
     """Deliver everything due at the clock's now; returns how many rows were handled."""
     handled = 0
     while True:
-        items = await delivery.claim_due(deps.uow(), now=deps.clock.now(), limit=BATCH)
-        for item in items:
+        claimed_at = deps.clock.now()
+        items = await delivery.claim_due(deps.uow(), now=claimed_at, limit=BATCH)
+        for done, item in enumerate(items):
+            if deps.clock.now() >= claimed_at + delivery.LEASE:
+                # Slow sends outlived the lease: the rest may be another worker's by now, and
+                # sending them too would double them. They are claimable again at once.
+                log.warning("outbox lease ran out with %s row(s) unsent", len(items) - done)
+                return handled
             outcome = await deliver(bot, item, deps)
             if not isinstance(outcome, Sent):
                 log.warning("outbox %s (%s) to %s: %s", item.id, item.kind, item.chat_id, outcome)
             await delivery.record_outcome(
                 deps.uow(), item, outcome, now=deps.clock.now(), config=deps.config
             )
-        handled += len(items)
+            handled += 1
         if len(items) < BATCH:
             return handled
 

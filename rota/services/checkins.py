@@ -83,6 +83,8 @@ async def _close(
             )
     late = at > checkin.due_at
     if checkin.escalation_id is not None:
+        # They answered: the alert stays open for a coordinator to resolve, but stops climbing.
+        await uow.safety.cancel_timers([TimerKind.REESCALATE], [checkin.escalation_id])
         await alarms.tell_alerted(
             uow,
             checkin.escalation_id,
@@ -295,6 +297,7 @@ async def home_safe(
                     due_at=None,
                 )
         if home.escalation_id is not None:
+            await uow.safety.cancel_timers([TimerKind.REESCALATE], [home.escalation_id])
             await alarms.tell_alerted(
                 uow,
                 home.escalation_id,

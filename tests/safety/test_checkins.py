@@ -168,8 +168,9 @@ async def test_a_late_check_in_tells_everyone_alerted_and_the_alarm_stays_open(
         "at": at(19, 47).isoformat(),
         "escalation_id": esc.id,
     }
-    # A late check-in does not take the alarm: a coordinator still has to.
-    assert [t.state for t in await timer_rows(night.uow, "reescalate")] == ["done", "pending"]
+    # The alarm stays open for a coordinator to resolve, but stops climbing: nobody else is
+    # woken for a pair who has just answered.
+    assert [t.state for t in await timer_rows(night.uow, "reescalate")] == ["done", "cancelled"]
 
 
 async def test_ok_counts_for_the_next_checkin_at_the_time_it_was_sent(night: Night) -> None:
