@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dtm
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -212,7 +213,17 @@ async def sign_up(bot: Harness, user: FakeUser, role: str, day: str = WALK_DAY) 
 
 
 async def tick(bot: Harness, when: dtm.datetime) -> None:
-    """Move the domain clock and run one safety sweep (which also delivers what it made)."""
+    """Move the domain clock and run one safety sweep (which also delivers what it made).
+
+    Sends still in flight (a handler's reply woke the dispatcher) finish first: a clock that
+    jumps minutes ahead in a millisecond would run their 30 s lease out under them, which no
+    real clock does.
+    """
+
+    async def nothing_in_flight() -> bool:
+        return not [r for r in await bot.rows("outbox") if r["state"] == "sending"]
+
+    await eventually(nothing_in_flight)
     bot.clock.set(when)
     await bot.run_job("safety")
 
@@ -227,13 +238,18 @@ def count_of(chat: Any, needle: str) -> int:
     return sum(needle in text for text in texts_of(chat))
 
 
+def sent_text(call: Any) -> str:
+    """The text a call sent, without its HTML tags (the params hold what the bot wrote)."""
+    return re.sub(r"<[^>]+>", "", str(call.params.get("text", "")))
+
+
 def sends_to(tg: FakeTelegram, chat_id: int, needle: str, method: str = "sendMessage") -> int:
     """Accepted `method` calls to a chat whose text contains `needle` (a stricter count than
     the chat view: a message edited afterwards still counts as sent)."""
     return sum(
         1
         for c in tg.calls_to(method)
-        if c.ok and c.params.get("chat_id") == chat_id and needle in str(c.params.get("text"))
+        if c.ok and c.params.get("chat_id") == chat_id and needle in sent_text(c)
     )
 
 
@@ -277,3 +293,23 @@ async def another_app(
             await app.stop()
         await app.shutdown()
         await engine.dispose()
+
+
+async def outbox_settled(bot: Harness, within: float = 5.0) -> bool:
+    """Wait until the outbox has nothing pending or in flight (a send may still be recording)."""
+
+    async def nothing_left() -> bool:
+        rows = await bot.rows("outbox")
+        return not [r for r in rows if r["state"] in ("pending", "sending")]
+
+    return await eventually(nothing_left, within=within)
+
+
+async def edited_to(message: BotMessage, needle: str, within: float = 5.0) -> BotMessage:
+    """Wait until this very message (edited in place) shows `needle`; fail if it never does."""
+
+    async def shows() -> bool:
+        return needle in message.text
+
+    assert await eventually(shows, within=within), f"never edited to {needle!r}: {message}"
+    return message
