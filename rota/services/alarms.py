@@ -345,23 +345,30 @@ class AlarmChange:
     taker: str | None = None  # who had already taken or resolved it, when this changed nothing
 
 
-async def acknowledge(
-    uow: UnitOfWork, *, telegram_id: int, escalation_id: int, config: RotaConfig, now: dtm.datetime
+async def _take(
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    escalation_id: int,
+    config: RotaConfig,
+    now: dtm.datetime,
+    resolving: bool,
 ) -> AlarmChange:
-    """Take an alarm: the first acknowledgement wins; everyone alerted sees who took it."""
+    """Acknowledge or resolve: a guarded update, so the first press wins and the rest see who."""
     async with uow:
         who = await _coordinator(uow, telegram_id, config)
         escalation = await uow.safety.escalation(escalation_id)
         if escalation is None:
             raise NotFound("That alert no longer exists.")
-        if not await uow.safety.acknowledge(escalation_id, by=who.id, at=now):
+        take = uow.safety.resolve if resolving else uow.safety.acknowledge
+        if not await take(escalation_id, by=who.id, at=now):
             return await _unchanged(uow, escalation_id, who)
         await uow.safety.cancel_timers([TimerKind.REESCALATE], [escalation_id])
         subject = await subject_of(uow, escalation)
         await _alerted_edit(
             uow,
             escalation,
-            "alert_taken",
+            "alert_resolved" if resolving else "alert_taken",
             {
                 "by": who.display_name,
                 "at": now.isoformat(),
@@ -370,7 +377,9 @@ async def acknowledge(
             },
             now,
         )
-        if escalation.kind is not EscalationKind.DURESS:  # never tip off whoever has the phone
+        # The pair hears a coordinator is on it; never after duress (don't tip off whoever
+        # has the phone), and not again when it is resolved.
+        if not resolving and escalation.kind is not EscalationKind.DURESS:
             for chat in await _subject_chats(uow, escalation):
                 await uow.outbox.add(
                     Notice(
@@ -383,11 +392,12 @@ async def acknowledge(
                     now=now,
                     due_at=None,
                 )
+        verb = "resolved" if resolving else "took"
         await uow.safety.log(
             escalation.session_id,
-            "acknowledged",
+            "resolved" if resolving else "acknowledged",
             at=now,
-            detail=f"{who.display_name} took the alert about {subject.names}",
+            detail=f"{who.display_name} {verb} the alert about {subject.names}",
             escalation_id=escalation.id,
             volunteer_id=who.id,
         )
@@ -395,6 +405,34 @@ async def acknowledge(
         current = await uow.safety.escalation(escalation_id)
         assert current is not None
         return AlarmChange(current, who, changed=True)
+
+
+async def acknowledge(
+    uow: UnitOfWork, *, telegram_id: int, escalation_id: int, config: RotaConfig, now: dtm.datetime
+) -> AlarmChange:
+    """Take an alarm: the first acknowledgement wins; everyone alerted sees who took it."""
+    return await _take(
+        uow,
+        telegram_id=telegram_id,
+        escalation_id=escalation_id,
+        config=config,
+        now=now,
+        resolving=False,
+    )
+
+
+async def resolve(
+    uow: UnitOfWork, *, telegram_id: int, escalation_id: int, config: RotaConfig, now: dtm.datetime
+) -> AlarmChange:
+    """Close an alarm: they are safe. Stops the chain and tells everyone alerted."""
+    return await _take(
+        uow,
+        telegram_id=telegram_id,
+        escalation_id=escalation_id,
+        config=config,
+        now=now,
+        resolving=True,
+    )
 
 
 async def _unchanged(uow: UnitOfWork, escalation_id: int, who: Volunteer) -> AlarmChange:
@@ -413,45 +451,6 @@ async def _subject_chats(uow: UnitOfWork, escalation: Escalation) -> list[int]:
     )
     people = await uow.volunteers.many(ids)
     return [v.telegram_id for v in people.values() if v.telegram_id is not None]
-
-
-async def resolve(
-    uow: UnitOfWork, *, telegram_id: int, escalation_id: int, config: RotaConfig, now: dtm.datetime
-) -> AlarmChange:
-    """Close an alarm: they are safe. Stops the chain and tells everyone alerted."""
-    async with uow:
-        who = await _coordinator(uow, telegram_id, config)
-        escalation = await uow.safety.escalation(escalation_id)
-        if escalation is None:
-            raise NotFound("That alert no longer exists.")
-        if not await uow.safety.resolve(escalation_id, by=who.id, at=now):
-            return await _unchanged(uow, escalation_id, who)
-        await uow.safety.cancel_timers([TimerKind.REESCALATE], [escalation_id])
-        subject = await subject_of(uow, escalation)
-        await _alerted_edit(
-            uow,
-            escalation,
-            "alert_resolved",
-            {
-                "by": who.display_name,
-                "at": now.isoformat(),
-                "names": subject.names,
-                "kind": escalation.kind.value,
-            },
-            now,
-        )
-        await uow.safety.log(
-            escalation.session_id,
-            "resolved",
-            at=now,
-            detail=f"{who.display_name} resolved the alert about {subject.names}",
-            escalation_id=escalation.id,
-            volunteer_id=who.id,
-        )
-        await uow.commit()
-        current = await uow.safety.escalation(escalation_id)
-        assert current is not None
-        return AlarmChange(current, who, changed=True)
 
 
 async def tell_alerted(
