@@ -23,6 +23,11 @@ Hook = Callable[[], Awaitable[None]]
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 BACKLOG_BATCH_SIZE = 100  # getUpdates' default limit
 BACKLOG_BATCHES = 50
+# Telegram allows about 30 messages a second overall. Several senders share this limiter (the
+# dispatcher's sweep, its wake-up and the clock jobs), and their requests reach Telegram a few
+# milliseconds apart from when they were let through: exactly 30 a second trips the limit now
+# and then. A little headroom keeps a broadcast (100 briefings) free of 429s.
+MESSAGES_PER_SECOND = 25
 log = logging.getLogger(__name__)
 
 
@@ -88,7 +93,7 @@ def build_application(
         .base_url(settings.api_base_url)
         .defaults(defaults)
         .context_types(ContextTypes(context=RotaContext, bot_data=BotData))
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .rate_limiter(AIORateLimiter(overall_max_rate=MESSAGES_PER_SECOND, max_retries=0))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -1,28 +1,39 @@
-"""The `rotabot` command: run, db upgrade, check. The only place that reads os.environ."""
+"""The `rotabot` command: run, db upgrade, check, report, export. The only place that reads
+os.environ."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dtm
 import logging
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import dotenv_values
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, User
 from telegram.error import InvalidToken, TelegramError
 
+from bot import report_texts
 from bot.config import ConfigError, Settings
+from rota import calendar as ics
 from rota.clock import SystemClock
+from rota.errors import InvalidInput
+from rota.localtime import LocalTimeError, local_today, parse_date
+from rota.services import reports
 from rota.storage.engine import create_engine, is_sqlite, normalise_url
 from rota.storage.migrate import current_revision, head_revision, upgrade
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 
 log = logging.getLogger("rotabot")
+T = TypeVar("T")
+EXPORT_FORMATS = ("csv", "ics")
+EXPORT_DAYS = 42  # `export rota` without --to: six weeks
 
 DESCRIPTION = """rotabot: a Telegram bot for the street-outreach rota and the safety of walking
 pairs. Settings come from the environment and from a .env file in the current directory
@@ -212,6 +223,118 @@ def cmd_check(env: Mapping[str, str]) -> int:
     return 0
 
 
+def _read_database(
+    settings: Settings, work: Callable[[SqlAlchemyUnitOfWorkFactory], Awaitable[T]]
+) -> T:
+    """Run a read-only use case against DATABASE_URL, which must exist and be up to date.
+
+    A missing SQLite file is refused rather than created empty.
+    """
+    url = normalise_url(settings.database_url)
+    if is_sqlite(url) and not Path(url.database or "").exists():
+        raise CliError(
+            f"DATABASE_URL: {url.database} does not exist; `rotabot run` creates the database"
+        )
+
+    async def go() -> T:
+        threads = set(threading.enumerate())
+        engine = create_engine(settings.database_url)
+        try:
+            current, head = await current_revision(engine), head_revision()
+            if current != head:
+                raise CliError(
+                    f"DATABASE_URL: the database is at revision {current or 'none'} but this "
+                    f"version needs {head}: run `rotabot db upgrade` first"
+                )
+            return await work(SqlAlchemyUnitOfWorkFactory(engine))
+        except SQLAlchemyError as err:
+            raise CliError(
+                f"DATABASE_URL: cannot read the database: {err.__class__.__name__}: {_brief(err)}"
+            ) from None
+        except OSError as err:
+            raise CliError(f"DATABASE_URL: cannot reach the database: {err}") from None
+        finally:
+            await engine.dispose()
+            await _let_sqlite_threads_end(settings.database_url, threads)
+
+    return asyncio.run(go())
+
+
+def _write(path: Path, data: bytes, option: str) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as err:
+        raise CliError(f"{option}: cannot write {path}: {err.strerror or err}") from None
+
+
+def cmd_report(env: Mapping[str, str], args: argparse.Namespace) -> int:
+    """Print a month's report; with --csv / --png also write it as a CSV and a chart."""
+    if args.month is not None:
+        try:
+            reports.parse_month(args.month)
+        except InvalidInput as err:
+            raise CliError(f"--month: {err.message}", code=2) from None
+    settings = _settings(env, require_token=False)
+    zone = settings.timezone
+    now = SystemClock().now()
+    month = args.month or reports.month_of(now, zone).key
+    report = _read_database(
+        settings,
+        lambda uow: reports.monthly_report(
+            uow(), month=month, now=now, plan=settings.template.checkins
+        ),
+    )
+    print(report_texts.report_table(report, zone))
+    if args.csv is not None:
+        _write(args.csv, report_texts.report_csv(report), "--csv")
+        print(f"wrote {args.csv}")
+    if args.png is not None:
+        _write(args.png, report_texts.report_png(report), "--png")
+        print(f"wrote {args.png}")
+    return 0
+
+
+def _day(text: str, option: str) -> dtm.date:
+    try:
+        return parse_date(text)
+    except LocalTimeError as err:
+        raise CliError(f"{option}: {err.message}", code=2) from None
+
+
+def cmd_export(env: Mapping[str, str], args: argparse.Namespace) -> int:
+    """Export the rota (sessions with roles and names) between two dates, as CSV or .ics."""
+    if args.format not in EXPORT_FORMATS:
+        raise CliError(
+            f"--format: {args.format!r} is not a format; use one of {', '.join(EXPORT_FORMATS)}",
+            code=2,
+        )
+    first = _day(args.date_from, "--from") if args.date_from is not None else None
+    last = _day(args.date_to, "--to") if args.date_to is not None else None
+    settings = _settings(env, require_token=False)
+    zone = settings.timezone
+    now = SystemClock().now()
+    first = first or local_today(now, zone)
+    last = last or first + dtm.timedelta(days=EXPORT_DAYS - 1)
+    try:
+        first, last = reports.parse_range(first.isoformat(), last.isoformat())
+    except InvalidInput as err:
+        raise CliError(f"--from/--to: {err.message}", code=2) from None
+    boards = _read_database(
+        settings, lambda uow: reports.rota_between(uow(), first=first, last=last)
+    )
+    if args.format == "csv":
+        data = report_texts.rota_csv(boards, zone)
+    else:
+        data = ics.build_ics(ics.rota_events(boards), name="Outreach rota", stamp=now)
+    if args.out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        _write(args.out, data, "--out")
+        print(f"wrote {len(boards)} session(s) from {first} to {last} to {args.out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, with --help for every subcommand."""
     top = argparse.ArgumentParser(prog="rotabot", description=DESCRIPTION)
@@ -239,6 +362,42 @@ def parser() -> argparse.ArgumentParser:
         description="Validate the settings, the rota template and the database, then ask "
         "Telegram who the bot is (getMe). Exits non-zero with one clear line on any problem.",
     )
+    report = sub.add_parser(
+        "report",
+        help="a month's report: sessions, volunteer hours, check-ins, debrief totals",
+        description="Print the monthly report for DATABASE_URL: sessions held, volunteer "
+        "hours by role, check-ins on time, late and missed, escalations, and the debrief "
+        "totals (anonymous counts only). Optionally write it as a CSV and a PNG chart.",
+    )
+    report.add_argument(
+        "--month", metavar="YYYY-MM", help="the month, e.g. 2026-11 (default: this month)"
+    )
+    report.add_argument("--csv", type=Path, metavar="FILE", help="also write the report as CSV")
+    report.add_argument(
+        "--png", type=Path, metavar="FILE", help="also write a chart of it as a PNG image"
+    )
+    export = sub.add_parser(
+        "export", help="export data for coordinators", description="Export data."
+    )
+    export_sub = export.add_subparsers(dest="export_what", required=True, metavar="WHAT")
+    rota = export_sub.add_parser(
+        "rota",
+        help="sessions with their roles and names, as CSV or iCalendar",
+        description="Export every session between two local dates (cancelled ones too) with "
+        "its roles and the names in them: CSV (one row per session and role) or iCalendar "
+        "(.ics, one event per session with the roster in its description).",
+    )
+    rota.add_argument(
+        "--from", dest="date_from", metavar="YYYY-MM-DD", help="first day (default: today)"
+    )
+    rota.add_argument(
+        "--to",
+        dest="date_to",
+        metavar="YYYY-MM-DD",
+        help=f"last day, included (default: {EXPORT_DAYS} days from the first)",
+    )
+    rota.add_argument("--format", default="csv", metavar="csv|ics", help="csv (default) or ics")
+    rota.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
     return top
 
 
@@ -255,6 +414,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "db":
             return cmd_db_upgrade(env)
+        if args.command == "report":
+            return cmd_report(env, args)
+        if args.command == "export":
+            return cmd_export(env, args)
         return commands[args.command](env)
     except CliError as err:
         print(f"rotabot: {' '.join(str(err).splitlines())}", file=sys.stderr)

@@ -20,6 +20,7 @@ from telegram import (
 from rota.model import Role, SessionBoard
 
 ROTA_LIST = "ro:l"
+MAX_ID = 2**31 - 1  # database ids are 32-bit; a bigger one is forged (PostgreSQL would refuse it)
 _PATTERN = re.compile(r"^([a-z]{2}):([a-z])((?::\d{1,12}){0,3})$")
 
 
@@ -49,7 +50,7 @@ def parse(data: str | None, prefix: str, shapes: Mapping[str, int]) -> Press | N
         return None
     found, action, tail = match.groups()
     ids = tuple(int(part) for part in tail.split(":")[1:])
-    if found != prefix or shapes.get(action) != len(ids):
+    if found != prefix or shapes.get(action) != len(ids) or any(i > MAX_ID for i in ids):
         return None
     return Press(found, action, ids)
 

@@ -26,6 +26,9 @@ HELP = """<b>rotabot</b> runs the Wednesday outreach rota.
 /me – what I keep about you · /forgetme – delete it
 /name <i>new name</i> – change the name the team sees
 /phone – share your number for emergencies
+/cover – ask someone to take your shift
+/mycalendar – your shifts as a calendar file
+/debrief – (team lead) the waiting debrief question
 /help – this list
 
 <b>On the walk</b>
@@ -48,6 +51,9 @@ HELP_COORDINATOR = """
 /pairs <i>YYYY-MM-DD</i> – see and swap the walking pairs
 /checkins <i>YYYY-MM-DD [interval=20m ...]</i> – one session's check-in plan
 /log <i>YYYY-MM-DD</i> – the safety log (and a CSV)
+/report [<i>YYYY-MM</i>] – the month's report: table, chart and CSV
+/brief <i>YYYY-MM-DD [note]</i> – a session's safety notes; add one for its briefing
+/briefstatus <i>YYYY-MM-DD</i> – who has read the briefing
 <i>who</i> = a name, @username or Telegram id."""
 
 STRANGER = (

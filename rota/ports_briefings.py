@@ -1,9 +1,92 @@
-"""What the briefings use cases need from storage (filled in with the feature)."""
+"""What the briefings use cases need from storage, and the values it hands back."""
 
 from __future__ import annotations
 
+import datetime as dtm
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
+
+from rota.model import Session
+
+BRIEFING_REF = "briefing"  # ref_kind of every outbox row that quotes a briefing (ref_id: its id)
+NOTE_KEYS = ("notes", "note")  # the payload keys where those rows carry safety notes' text
+
+
+@dataclass(frozen=True, slots=True)
+class Briefing:
+    """One person's briefing for one session: queued once, read when they tap Got it.
+
+    `notes_version` is the id of the newest safety note this person has been sent (in the
+    briefing itself or in an update), so a note added later reaches them exactly once.
+    """
+
+    id: int
+    session_id: int
+    volunteer_id: int
+    sent_at: dtm.datetime
+    read_at: dtm.datetime | None
+    notes_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyNote:
+    """A coordinator's note for one session (deleted a while after the session ends)."""
+
+    id: int
+    session_id: int
+    text: str
+    author_id: int | None
+    created_at: dtm.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SentBriefing:
+    """The outbox row that carried a briefing: what it said, and whether it got through."""
+
+    outbox_id: int
+    payload: dict[str, object]
+    state: str
 
 
 class BriefingRepository(Protocol):
-    """Storage for the briefings feature."""
+    """Storage for the briefings feature: briefings, safety notes, and their clean-up."""
+
+    async def sessions_to_brief(
+        self, now: dtm.datetime, *, send_before: dtm.timedelta
+    ) -> list[Session]:
+        """Scheduled sessions whose briefing time has come and that have not ended."""
+        ...
+
+    async def lock_session(self, session_id: int) -> None:
+        """Serialise briefing work and new notes on one session until the commit."""
+        ...
+
+    async def briefings(self, session_id: int) -> list[Briefing]: ...
+    async def get(self, briefing_id: int) -> Briefing | None: ...
+    async def add(
+        self, session_id: int, volunteer_id: int, *, now: dtm.datetime, notes_version: int
+    ) -> Briefing | None:
+        """A new briefing row; None if this person already has one for the session."""
+        ...
+
+    async def mark_read(self, briefing_id: int, *, at: dtm.datetime) -> bool:
+        """Record Got it; False if it was already read (the first tap wins)."""
+        ...
+
+    async def advance_notes(self, briefing_id: int, *, expected: int, new: int) -> bool:
+        """Compare-and-set the newest note sent; False if another worker moved it first."""
+        ...
+
+    async def notes(self, session_id: int) -> list[SafetyNote]: ...
+    async def add_note(
+        self, session_id: int, text: str, *, author_id: int | None, now: dtm.datetime
+    ) -> SafetyNote: ...
+    async def purge_notes(self, cutoff: dtm.datetime) -> int:
+        """Delete the notes of sessions that ended at or before `cutoff`, and blank them out
+        of the briefing messages still stored in the outbox; returns how many were deleted."""
+        ...
+
+    async def sent(self, briefing_ids: Sequence[int]) -> dict[int, SentBriefing]:
+        """The outbox rows that carried these briefings, by briefing id."""
+        ...

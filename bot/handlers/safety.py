@@ -9,6 +9,7 @@ from telegram import Update
 
 from bot import keyboards, safety_texts, texts
 from bot.context import RotaContext
+from bot.handlers import reports
 from bot.handlers.base import is_private, refusals_answered
 from rota.services import alarms, checkins, walks
 
@@ -91,7 +92,8 @@ async def ok(update: Update, context: RotaContext) -> None:
 
 
 async def text_or_duress(update: Update, context: RotaContext) -> None:
-    """Free text: the duress word looks like a check-in; anything else gets the hint."""
+    """Free text: the duress word looks like a check-in; then a waiting debrief may take it;
+    anything else gets the hint."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.text is None or not is_private(update):
         return
@@ -106,7 +108,9 @@ async def text_or_duress(update: Update, context: RotaContext) -> None:
         sent_at=_sent_at(update, now),
     )
     if at is None:
-        await message.reply_text(texts.NOT_A_COMMAND)
+        # Only after the duress check: otherwise an open debrief could swallow the word.
+        if not await reports.offer_debrief_text(update, context, message.text):
+            await message.reply_text(texts.NOT_A_COMMAND)
         return
     deps.outbox_changed()
     await message.reply_text(safety_texts.checked_in_reply(at, deps.config.zone))

@@ -1,14 +1,147 @@
-"""Handlers of the staffing feature."""
+"""The day-before reminder's buttons (rm:), and cover: /cover and its buttons (cv:)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-COMMANDS: list[BotCommand] = []  # shown in Telegram's command menu
+from bot import keyboards, texts
+from bot import staffing_texts as words
+from bot.context import RotaContext
+from bot.handlers.base import is_private, refusals_answered
+from rota.services import staffing
+
+COMMANDS: list[BotCommand] = [BotCommand("cover", "Ask someone to cover your shift")]
 
 
 def handlers() -> list[Any]:
     """This feature's handlers, registered before the fallbacks."""
-    return []
+    return [
+        CommandHandler("cover", show_cover),
+        CallbackQueryHandler(reminder_button, pattern=r"^rm:"),
+        CallbackQueryHandler(cover_button, pattern=r"^cv:"),
+    ]
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as err:
+        if "not modified" not in err.message:  # a double tap shows the same content: fine
+            raise
+
+
+def _own_chat(query: CallbackQuery) -> bool:
+    """Reminders and offers live in the person's private chat; a press elsewhere is forged."""
+    return query.message is not None and query.message.chat.id == query.from_user.id
+
+
+@refusals_answered
+async def reminder_button(update: Update, context: RotaContext) -> None:
+    """rm:y (still coming), rm:n (can't make it), rm:w (withdraw), rm:c (ask for cover)."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = keyboards.parse(query.data, "rm", words.REMINDER_SHAPES)
+    if press is None or press.ident is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    if not _own_chat(query):
+        await query.answer(words.NOT_YOURS, show_alert=True)
+        return
+    deps = context.deps
+    user_id, session_id, zone = query.from_user.id, press.ident, deps.config.zone
+    now = deps.clock.now()
+    if press.action == "y":
+        shift = await staffing.still_coming(
+            deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
+        )
+        deps.outbox_changed()
+        await query.answer(words.STILL_COMING_ANSWER)
+        await _edit(query, words.still_coming(shift, zone), None)
+    elif press.action == "n":
+        shift = await staffing.cant_make_it(
+            deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
+        )
+        await query.answer()
+        await _edit(
+            query, words.confirm_cant(shift, zone), words.confirm_cant_keyboard(session_id)
+        )
+    elif press.action == "w":
+        outcome = await staffing.withdraw_after_reminder(
+            deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
+        )
+        deps.outbox_changed()
+        await query.answer(words.WITHDRAWN_ANSWER)
+        await _edit(query, texts.withdrawn(outcome, zone), None)
+    else:
+        asked = await staffing.cover_after_reminder(
+            deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
+        )
+        deps.outbox_changed()
+        await query.answer(words.COVER_ASKED_ANSWER)
+        await _edit(
+            query, words.cover_asked(asked, zone), words.cancel_cover_keyboard(asked.request.id)
+        )
+
+
+@refusals_answered
+async def show_cover(update: Update, context: RotaContext) -> None:
+    """/cover: the caller's confirmed shifts, each with an Ask for cover button."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not is_private(update):
+        await message.reply_text(texts.PRIVATE_ONLY)
+        return
+    deps = context.deps
+    choices = await staffing.cover_choices(
+        deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
+    )
+    zone = deps.config.zone
+    await message.reply_text(
+        words.cover_list(choices, zone), reply_markup=words.cover_list_keyboard(choices, zone)
+    )
+
+
+@refusals_answered
+async def cover_button(update: Update, context: RotaContext) -> None:
+    """cv:r:<signup> (ask for cover), cv:a:<request> (I can cover), cv:x:<request> (cancel)."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = keyboards.parse(query.data, "cv", words.COVER_SHAPES)
+    if press is None or press.ident is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    if not _own_chat(query):
+        await query.answer(words.NOT_YOURS, show_alert=True)
+        return
+    deps = context.deps
+    user_id, zone, now = query.from_user.id, deps.config.zone, deps.clock.now()
+    if press.action == "r":
+        asked = await staffing.request_cover(
+            deps.uow(), telegram_id=user_id, signup_id=press.ident, config=deps.config, now=now
+        )
+        deps.outbox_changed()
+        await query.answer(words.COVER_ASKED_ANSWER)
+        await _edit(
+            query, words.cover_asked(asked, zone), words.cancel_cover_keyboard(asked.request.id)
+        )
+    elif press.action == "a":
+        taken = await staffing.accept_cover(
+            deps.uow(), telegram_id=user_id, request_id=press.ident, config=deps.config, now=now
+        )
+        deps.outbox_changed()
+        await query.answer(words.COVER_TAKEN_ANSWER)
+        await _edit(query, words.cover_accepted(taken, zone), None)
+    else:
+        cancelled = await staffing.cancel_cover(
+            deps.uow(), telegram_id=user_id, request_id=press.ident, config=deps.config, now=now
+        )
+        deps.outbox_changed()
+        await query.answer(words.COVER_CANCELLED_ANSWER)
+        await _edit(query, words.cover_cancelled(cancelled, zone), None)

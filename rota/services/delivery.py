@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from rota.config import RotaConfig
 from rota.model import OutboxItem, SentMessage
 from rota.ports import UnitOfWork
-from rota.services import alarms
+from rota.services import alarms, briefings
 
 LEASE = dtm.timedelta(seconds=30)
+# Free text about incidents may concern third parties: kept only until it is delivered.
+SCRUB_AFTER_SEND = frozenset({"debrief_incident"})
 MAX_BACKOFF = dtm.timedelta(seconds=60)
 
 
@@ -66,12 +68,15 @@ async def record_outcome(
 ) -> None:
     """Mark a row sent, due again later, or given up.
 
-    An alert that cannot reach someone (403) moves its escalation to the next step at once.
+    An alert that cannot reach someone (403) moves its escalation to the next step at once;
+    a briefing that cannot reach someone is reported to the coordinators.
     """
     async with uow:
         match outcome:
             case Sent(message_id):
-                await uow.outbox.mark_sent(item.id, now=now, message_id=message_id)
+                await uow.outbox.mark_sent(
+                    item.id, now=now, message_id=message_id, scrub=item.kind in SCRUB_AFTER_SEND
+                )
             case RetryLater(error, after):
                 wait = after if after is not None else backoff(item.attempts)
                 await uow.outbox.retry_at(item.id, due_at=now + wait, error=error)
@@ -87,6 +92,12 @@ async def record_outcome(
                     await alarms.alert_undeliverable(
                         uow, item.ref_id, item.chat_id, config=config, now=now
                     )
+                if (
+                    unreachable
+                    and config is not None
+                    and item.kind in briefings.UNDELIVERABLE_KINDS
+                ):
+                    await briefings.briefing_undeliverable(uow, item, config=config, now=now)
         await uow.commit()
 
 

@@ -556,11 +556,14 @@ class SqlOutbox:
             .order_by(OutboxRow.priority, first_due, OutboxRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
-            .scalar_subquery()
+            # MATERIALIZED: PostgreSQL must pick the rows once; as a plain IN subquery it may
+            # re-run the LIMIT per row and lease every due row to one worker.
+            .cte("due_rows")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         result = await self._db.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(candidates), due)
+            .where(OutboxRow.id.in_(select(candidates.c.id)), due)
             .values(
                 state=DeliveryState.SENDING.value,
                 locked_until=now + lease,
@@ -605,17 +608,18 @@ class SqlOutbox:
         ]
         return sorted(items, key=lambda i: (i.priority, min(i.due_at, i.created_at), i.id))
 
-    async def mark_sent(self, item_id: int, *, now: dtm.datetime, message_id: int | None) -> None:
-        await self._db.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == item_id)
-            .values(
-                state=DeliveryState.SENT.value,
-                sent_at=now,
-                message_id=message_id,
-                locked_until=None,
-            )
-        )
+    async def mark_sent(
+        self, item_id: int, *, now: dtm.datetime, message_id: int | None, scrub: bool = False
+    ) -> None:
+        values: dict[str, object] = {
+            "state": DeliveryState.SENT.value,
+            "sent_at": now,
+            "message_id": message_id,
+            "locked_until": None,
+        }
+        if scrub:  # delivered: what it said is no longer ours to keep
+            values["payload"] = "{}"
+        await self._db.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
 
     async def retry_at(self, item_id: int, *, due_at: dtm.datetime, error: str) -> None:
         await self._db.execute(

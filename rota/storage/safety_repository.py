@@ -337,11 +337,14 @@ class SqlSafety:
             .order_by(TimerRow.due_at, TimerRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
-            .scalar_subquery()
+            # MATERIALIZED: PostgreSQL must pick the rows once; as a plain IN subquery it may
+            # re-run the LIMIT per row and lease every due row to one worker.
+            .cte("due_rows")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         result = await self._db.execute(
             update(TimerRow)
-            .where(TimerRow.id.in_(candidates), due)
+            .where(TimerRow.id.in_(select(candidates.c.id)), due)
             .values(state="firing", locked_until=now + lease)
             .returning(TimerRow.id, TimerRow.kind, TimerRow.ref_id, TimerRow.step, TimerRow.due_at)
         )

@@ -357,7 +357,8 @@ class SafetyNoteRow(Base):
 
 
 class ReminderAnswerRow(Base):
-    """A volunteer's answer to the day-before reminder."""
+    """A day-before reminder sent to one volunteer (at most one per session, ever) and the
+    answer: asked, coming, withdrawn or cover."""
 
     __tablename__ = "reminder_answers"
     __table_args__ = (UniqueConstraint("session_id", "volunteer_id"),)
@@ -365,13 +366,26 @@ class ReminderAnswerRow(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
     answer: Mapped[str] = mapped_column(String(16))
-    answered_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    asked_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
 
 
 class CoverRequestRow(Base):
-    """Someone asking for cover; the first eligible volunteer to accept takes the place."""
+    """Someone asking for cover; the first eligible volunteer to accept takes the place.
+
+    At most one open request per sign-up (partial unique index), so a double tap asks once.
+    """
 
     __tablename__ = "cover_requests"
+    __table_args__ = (
+        Index(
+            "uq_cover_requests_open_signup",
+            "signup_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), index=True

@@ -74,3 +74,40 @@ async def test_two_workers_recording_the_same_notice_leave_one_row_and_no_error(
 
     await asyncio.gather(*(record() for _ in range(8)))
     assert len(await fetch(uow, select(OutboxRow.id))) == 1
+
+
+async def test_incident_text_is_scrubbed_once_delivered(
+    uow: Uow, config: RotaConfig, clock: FakeClock
+) -> None:
+    async with uow() as work:
+        await work.outbox.add(
+            Notice(kind="debrief_incident", chat_id=ADMIN_ID, payload={"text": "a man in a van"}),
+            now=clock.now(),
+            due_at=None,
+        )
+        await work.outbox.add(
+            Notice(kind="promoted", chat_id=5, payload={"role": "Walker"}),
+            now=clock.now(),
+            due_at=None,
+        )
+        await work.commit()
+    for item in await claim_due(uow(), now=clock.now()):
+        await record_outcome(uow(), item, Sent(message_id=1), now=clock.now())
+    rows = dict(await fetch(uow, select(OutboxRow.kind, OutboxRow.payload)))
+    assert rows == {"debrief_incident": "{}", "promoted": '{"role": "Walker"}'}
+
+
+async def test_a_claim_takes_no_more_rows_than_its_limit(
+    uow: Uow, config: RotaConfig, clock: FakeClock
+) -> None:
+    async with uow() as work:
+        for chat in range(10):
+            await work.outbox.add(
+                Notice(kind="promoted", chat_id=chat), now=clock.now(), due_at=None
+            )
+        await work.commit()
+    first = await claim_due(uow(), now=clock.now(), limit=3)
+    second = await claim_due(uow(), now=clock.now(), limit=3)
+    assert len(first) == 3
+    assert len(second) == 3
+    assert not {i.id for i in first} & {i.id for i in second}

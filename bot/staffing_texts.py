@@ -1,0 +1,293 @@
+"""The words and buttons of reminders, staffing alerts and cover requests.
+
+Messages are HTML: every value that came from a person goes through `esc`. Buttons use the
+prefixes ``rm:`` (the day-before reminder) and ``cv:`` (cover), parsed strictly by
+:func:`bot.keyboards.parse`.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import keyboards
+from bot.texts import day, esc, window
+from rota.model import Role, Session, SessionBoard, SessionStatus
+from rota.services.staffing import (
+    CoverAsked,
+    CoverCancelled,
+    CoverChoice,
+    CoverTaken,
+    ReminderShift,
+)
+
+REMINDER_SHAPES = {"y": 1, "n": 1, "w": 1, "c": 1}  # still coming, can't, withdraw, cover
+COVER_SHAPES = {"r": 1, "a": 1, "x": 1}  # request, accept, cancel
+
+NOT_YOURS = "That button isn't for you."
+STILL_COMING_ANSWER = "Thanks, see you there!"
+WITHDRAWN_ANSWER = "Withdrawn."
+COVER_ASKED_ANSWER = "I've asked for cover."
+COVER_TAKEN_ANSWER = "It's yours. Thank you!"
+COVER_CANCELLED_ANSWER = "Cover request cancelled."
+NO_SHIFTS = "You have no upcoming shifts to find cover for. Send /rota to find one."
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def _when(payload: dict[str, object], zone: str) -> str:
+    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
+    ends = dtm.datetime.fromisoformat(str(payload["ends_at"]))
+    return window(starts, ends, zone)
+
+
+def _shift_when(session: Session, zone: str) -> str:
+    return window(session.starts_at, session.ends_at, zone)
+
+
+# --- the day-before reminder ---------------------------------------------------------------------
+
+
+def reminder(payload: dict[str, object], zone: str) -> str:
+    """'See you tomorrow, Ana?' with the shift, where to meet, and what the buttons do."""
+    days = int(str(payload.get("days", 1)))
+    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
+    soon = {0: "later today", 1: "tomorrow"}.get(days, f"on {day(starts, zone)}")
+    return (
+        f"👋 <b>See you {soon}, {esc(str(payload['name']))}?</b>\n"
+        f"You're down as <b>{esc(str(payload['role']))}</b> on {_when(payload, zone)}.\n"
+        f"Meet: {esc(str(payload['meeting_point']))}\n\n"
+        "Tap <b>Still coming</b> to let us know, or <b>Can't make it</b> if something has "
+        "come up."
+    )
+
+
+def reminder_keyboard(session_id: int) -> InlineKeyboardMarkup:
+    """Still coming / Can't make it."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button("✅ Still coming", f"rm:y:{session_id}"),
+                _button("❌ Can't make it", f"rm:n:{session_id}"),
+            ]
+        ]
+    )
+
+
+def still_coming(shift: ReminderShift, zone: str) -> str:
+    """The reminder once answered Still coming."""
+    return (
+        f"✅ Thanks, {esc(shift.volunteer.display_name)}! You're down as "
+        f"<b>{esc(shift.role.label)}</b> on {_shift_when(shift.session, zone)}. See you there.\n"
+        f"Meet: {esc(shift.session.meeting_point)}"
+    )
+
+
+def confirm_cant(shift: ReminderShift, zone: str) -> str:
+    """The question after Can't make it: withdraw, or ask for cover instead."""
+    late = " and, as it's so close to the start, the coordinators are told" if shift.late else ""
+    role = esc(shift.role.label)
+    return (
+        f"Can't make it to <b>{role}</b> on {_shift_when(shift.session, zone)}?\n\n"
+        f"<b>Withdraw</b>: your place goes to the first person on the waitlist, if there is "
+        f"one{late}.\n"
+        f"<b>Ask for cover</b>: I ask everyone who can do {role}; you stay on the rota until "
+        "one of them takes your place."
+    )
+
+
+def confirm_cant_keyboard(session_id: int) -> InlineKeyboardMarkup:
+    """Yes, withdraw / Ask for cover instead / No, I'm still coming."""
+    return InlineKeyboardMarkup(
+        [
+            [_button("Yes, withdraw", f"rm:w:{session_id}")],
+            [_button("🙋 Ask for cover instead", f"rm:c:{session_id}")],
+            [_button("No, I'm still coming", f"rm:y:{session_id}")],
+        ]
+    )
+
+
+# --- cover ---------------------------------------------------------------------------------------
+
+
+def cover_list(choices: Sequence[CoverChoice], zone: str) -> str:
+    """/cover: the caller's confirmed shifts, marking those already out for cover."""
+    if not choices:
+        return NO_SHIFTS
+    lines = [
+        "<b>Find cover</b>",
+        "Pick a shift and I'll ask everyone who could take it. You stay on the rota until one "
+        "of them says yes.",
+        "",
+    ]
+    for choice in choices:
+        asked = " (cover asked)" if choice.request is not None else ""
+        lines.append(
+            f"• {_shift_when(choice.session, zone)}: {esc(choice.entry.role.label)}{asked}"
+        )
+    return "\n".join(lines)
+
+
+def cover_list_keyboard(choices: Sequence[CoverChoice], zone: str) -> InlineKeyboardMarkup | None:
+    """Ask for cover (or cancel the request) per shift."""
+    rows = []
+    for choice in choices:
+        label = f"{day(choice.session.starts_at, zone)} {choice.entry.role.label}"
+        if choice.request is None:
+            rows.append([_button(f"Ask for cover: {label}", f"cv:r:{choice.entry.signup.id}")])
+        else:
+            rows.append([_button(f"Cancel cover request: {label}", f"cv:x:{choice.request.id}")])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def cover_asked(asked: CoverAsked, zone: str) -> str:
+    """After asking for cover."""
+    people = "1 volunteer" if asked.asked == 1 else f"{asked.asked} volunteers"
+    return (
+        f"🙋 I've asked {people} who can do <b>{esc(asked.role.label)}</b> to cover you on "
+        f"{_shift_when(asked.session, zone)}.\n"
+        "You're still on the rota until one of them says yes; I'll tell you when they do."
+    )
+
+
+def cancel_cover_keyboard(request_id: int) -> InlineKeyboardMarkup:
+    """Take the request back."""
+    return InlineKeyboardMarkup([[_button("Cancel the request", f"cv:x:{request_id}")]])
+
+
+def cover_offer(payload: dict[str, object], zone: str) -> str:
+    """To each eligible volunteer."""
+    return (
+        f"🙋 <b>Can you cover {esc(str(payload['role']))} on {_when(payload, zone)}?</b>\n"
+        f"{esc(str(payload['requester']))} can't make it. "
+        f"Meet: {esc(str(payload['meeting_point']))}\n"
+        "The first to tap <b>I can cover</b> takes the place."
+    )
+
+
+def cover_offer_keyboard(request_id: int) -> InlineKeyboardMarkup:
+    """I can cover."""
+    return InlineKeyboardMarkup([[_button("🙋 I can cover", f"cv:a:{request_id}")]])
+
+
+def cover_accepted(taken: CoverTaken, zone: str) -> str:
+    """The offer, once this person has taken the place."""
+    return (
+        f"✅ Thank you! You're now down as <b>{esc(taken.role.label)}</b> on "
+        f"{_shift_when(taken.session, zone)}, covering for {esc(taken.requester)}.\n"
+        f"Meet: {esc(taken.session.meeting_point)}. /myshifts shows it."
+    )
+
+
+def cover_taken(payload: dict[str, object], zone: str) -> str:
+    """Everyone else's offer, once someone has taken the place."""
+    return (
+        f"✓ The place has been taken: {esc(str(payload['role']))} on {_when(payload, zone)} "
+        "is covered. Thanks anyway!"
+    )
+
+
+def cover_closed(payload: dict[str, object], zone: str) -> str:
+    """An offer whose request was cancelled or lapsed."""
+    return (
+        f"This cover request for {esc(str(payload['role']))} on {_when(payload, zone)} is no "
+        "longer needed. Thanks anyway!"
+    )
+
+
+def cover_found(payload: dict[str, object], zone: str) -> str:
+    """To the requester."""
+    return (
+        f"✅ Good news: {esc(str(payload['by']))} will cover your "
+        f"<b>{esc(str(payload['role']))}</b> shift on {_when(payload, zone)}, so you're off the "
+        "rota. Thanks for finding cover!"
+    )
+
+
+def cover_swap(payload: dict[str, object], zone: str) -> str:
+    """To coordinators, when a place changes hands close to the start."""
+    return (
+        f"🔁 Cover: {esc(str(payload['by']))} takes {esc(str(payload['requester']))}'s "
+        f"{esc(str(payload['role']))} place on {_when(payload, zone)}."
+    )
+
+
+def cover_cancelled(cancelled: CoverCancelled, zone: str) -> str:
+    """After the requester takes a request back."""
+    return (
+        "OK, I've told them it's no longer needed. You're still down as "
+        f"<b>{esc(cancelled.role.label)}</b> on {_shift_when(cancelled.session, zone)}."
+    )
+
+
+# --- understaffed --------------------------------------------------------------------------------
+
+
+def understaffed(payload: dict[str, object], zone: str) -> str:
+    """To coordinators: what the session is missing."""
+    missing = payload.get("missing")
+    assert isinstance(missing, list)
+    head = "Still short-staffed" if payload.get("again") else "Short-staffed"
+    lines = [f"⚠ <b>{head}: {_when(payload, zone)}</b>"]
+    lines += [f"• {esc(str(item))}" for item in missing]
+    if payload.get("callout"):
+        lines.append("\nI've asked the team chat for help.")
+    lines.append(f"/session {esc(str(payload['local_date']))} shows who is on.")
+    return "\n".join(lines)
+
+
+def _needs(payload: dict[str, object]) -> list[dict[str, object]]:
+    needs = payload.get("needs")
+    assert isinstance(needs, list)
+    return [n for n in needs if isinstance(n, dict)]
+
+
+def staffing_callout(payload: dict[str, object], zone: str) -> str:
+    """To the team chat: which roles need people."""
+    lines = [f"📣 <b>Help needed on {_when(payload, zone)}</b>"]
+    for need in _needs(payload):
+        label = esc(str(need["label"]))
+        if need.get("trained"):
+            lines.append(f"• {label}: a trained walker is needed")
+        else:
+            lines.append(f"• {label}: {int(str(need['more']))} more needed")
+    lines.append("Tap a button to sign up (it signs up whoever taps it).")
+    return "\n".join(lines)
+
+
+def staffing_callout_keyboard(
+    payload: dict[str, object], zone: str
+) -> InlineKeyboardMarkup | None:
+    """The rota's own join buttons (ro:j:<role>) for the roles that need people."""
+    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
+    session = Session(
+        id=int(str(payload["session_id"])),
+        template_key=None,
+        local_date=dtm.date.fromisoformat(str(payload["local_date"])),
+        starts_at=starts,
+        ends_at=dtm.datetime.fromisoformat(str(payload["ends_at"])),
+        meeting_point=str(payload["meeting_point"]),
+        note="",
+        status=SessionStatus.SCHEDULED,
+    )
+    roles = tuple(
+        Role(
+            id=int(str(n["role_id"])),
+            session_id=session.id,
+            key=str(n["key"]),
+            label=str(n["label"]),
+            capacity=int(str(n["capacity"])),
+            minimum=int(str(n["minimum"])),
+            pairs=False,
+            requires=frozenset(),
+            filled=int(str(n["filled"])),
+            position=int(str(n.get("position", 0))),
+        )
+        for n in _needs(payload)
+    )
+    board = SessionBoard(session=session, roles=roles)
+    return keyboards.team_post([board], {session.id: day(starts, zone)})
