@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dtm
 
+from bot.fake_telegram import BotMessage, FakeUser
 from tests.e2e.conftest import Harness, night, outbox_settled, sign_up, texts_of
-from tests.fake_telegram import BotMessage, FakeUser
 
 DAY = "2026-12-02"
 BRIEF_AT = night(16)  # 19:00 minus send_before (3h)

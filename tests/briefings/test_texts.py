@@ -7,8 +7,8 @@ import datetime as dtm
 import pytest
 
 from bot import briefing_texts, notices
+from bot.fake_telegram import parse_html, utf16_len
 from rota.model import OutboxItem
-from tests.fake_telegram import parse_html, utf16_len
 
 ZONE = "Europe/London"
 WHEN = {

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.fake_telegram import FakeTelegram
 from rota.storage.engine import create_engine
 from rota.storage.migrate import head_revision, upgrade
 from rota.storage.tables import Base
@@ -27,7 +28,6 @@ from tests.cli.conftest import (
     rotabot_async,
     sqlite_url,
 )
-from tests.fake_telegram import FakeTelegram
 
 REPO = Path(__file__).resolve().parents[2]
 HEAD = head_revision()

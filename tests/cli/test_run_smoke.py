@@ -21,8 +21,8 @@ from typing import TypeVar
 
 import pytest
 
+from bot.fake_telegram import FakeTelegram
 from tests.cli.conftest import LOG_RECORD, clean_env, executable, sqlite_url
-from tests.fake_telegram import FakeTelegram
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from bot.jobs.sessions import run_session_sync
 from rota.clock import FakeClock
 from rota.config import RotaConfig
@@ -23,7 +24,6 @@ from rota.model import Role
 from rota.storage.tables import Base
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, ZONE, DbInfo
-from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 T = TypeVar("T")
 Snapshot = dict[str, list[tuple[Any, ...]]]

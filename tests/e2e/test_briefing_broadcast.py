@@ -15,13 +15,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.fake_telegram import FakeTelegram, FakeUser
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.model import SignUpStatus
 from tests.briefings.team import BRIEF_AT, HEAD
 from tests.conftest import DbInfo
 from tests.e2e.conftest import Harness, outbox_settled, running_bot, sends_to
-from tests.fake_telegram import FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

@@ -11,6 +11,7 @@ import asyncio
 
 import pytest
 
+from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.jobs.dispatch import deliver
 from bot.jobs.shift import run_shift_tick
 from rota.clock import FakeClock
@@ -26,7 +27,6 @@ from tests.e2e.conftest import (
     running_bot,
     sends_to,
 )
-from tests.fake_telegram import FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

@@ -6,11 +6,11 @@ import datetime as dtm
 
 import pytest
 
+from bot.fake_telegram import FakeTelegram, FakeUser
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from tests.conftest import DbInfo
 from tests.e2e.conftest import Harness, running_bot
-from tests.fake_telegram import FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

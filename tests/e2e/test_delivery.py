@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from bot.fake_telegram import BotMessage, FakeUser
 from rota.services import delivery
 from tests.e2e.conftest import Harness, eventually
-from tests.fake_telegram import BotMessage, FakeUser
 
 pytestmark = pytest.mark.e2e
 

@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_telegram import ApiError, FakeTelegram, FakeUser, parse_html, parse_markdown_v2
+from bot.fake_telegram import ApiError, FakeTelegram, FakeUser, parse_html, parse_markdown_v2
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ import datetime as dtm
 
 import pytest
 
+from bot.fake_telegram import FakeUser
 from tests.e2e.conftest import Harness
-from tests.fake_telegram import FakeUser
 
 pytestmark = pytest.mark.e2e
 

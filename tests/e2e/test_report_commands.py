@@ -16,6 +16,8 @@ import icalendar
 import pytest
 
 from bot import texts
+from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
+from bot.fake_telegram.server import UploadedFile
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.template import parse_template
@@ -29,8 +31,6 @@ from tests.e2e.conftest import (
     running_bot,
     sign_up,
 )
-from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
-from tests.fake_telegram.server import UploadedFile
 
 pytestmark = pytest.mark.e2e
 

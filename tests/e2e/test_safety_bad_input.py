@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.template import parse_template
 from tests.conftest import TEMPLATE, DbInfo
 from tests.e2e.conftest import Harness, night, outbox_settled, running_bot, sign_up, tick
-from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.fake_telegram import FakeTelegram, FakeUser
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from tests.conftest import DbInfo
@@ -25,7 +26,6 @@ from tests.e2e.conftest import (
     sign_up,
     tick,
 )
-from tests.fake_telegram import FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

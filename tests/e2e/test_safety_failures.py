@@ -25,6 +25,7 @@ from unittest import mock
 
 import pytest
 
+from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.jobs.safety import run_safety_tick
 from rota.clock import FakeClock, SystemClock
 from rota.config import RotaConfig
@@ -47,7 +48,6 @@ from tests.e2e.conftest import (
     sign_up,
     tick,
 )
-from tests.fake_telegram import FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

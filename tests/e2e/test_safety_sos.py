@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.fake_telegram import FakeGroup, FakeTelegram, FakeUser
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.template import parse_template
@@ -26,7 +27,6 @@ from tests.e2e.conftest import (
     sign_up,
     tick,
 )
-from tests.fake_telegram import FakeGroup, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

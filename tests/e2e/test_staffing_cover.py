@@ -7,8 +7,8 @@ import datetime as dtm
 
 import pytest
 
+from bot.fake_telegram import BotMessage, FakeUser
 from tests.e2e.conftest import Harness, eventually, sends_to, sign_up
-from tests.fake_telegram import BotMessage, FakeUser
 
 pytestmark = pytest.mark.e2e
 
@@ -209,14 +209,15 @@ async def test_cover_bad_input_is_refused_and_changes_nothing(bot: Harness) -> N
             ),
             (ben, ben.last(), f"cv:x:{rid}", "That cover request isn't yours."),
             (stranger, dan_offer, f"cv:a:{rid}", "That button isn't for you."),
-            (dan, dan_offer, "cv:a:999999999999", "That cover request wasn't sent to you."),
+            (dan, dan_offer, "cv:a:999999", "That cover request wasn't sent to you."),
+            (dan, dan_offer, "cv:a:999999999999", STALE),  # beyond a 32-bit id: forged
             (
                 ana,
                 ana.last(),
-                "cv:r:999999999999",
+                "cv:r:999999",
                 "That shift isn't yours, or you've already withdrawn from it.",
             ),
-            (ana, ana.last(), "cv:x:999999999999", "That cover request isn't yours."),
+            (ana, ana.last(), "cv:x:999999", "That cover request isn't yours."),
             (dan, dan_offer, "cv:a", STALE),
             (dan, dan_offer, "cv:q:1", STALE),
             (dan, dan_offer, f"cv:a:{rid}:1", STALE),

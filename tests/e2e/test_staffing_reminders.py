@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from tests.conftest import DbInfo
@@ -18,7 +19,6 @@ from tests.e2e.conftest import (
     sends_to,
     sign_up,
 )
-from tests.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 
@@ -198,7 +198,8 @@ async def test_bad_presses_are_refused_and_change_nothing(bot: Harness) -> None:
             (dan, dan.last(), f"rm:y:{session_id}", "That reminder wasn't sent to you."),
             # a session Ana was not reminded about, and malformed data
             (ana, message, f"rm:y:{session_id + 1}", "That reminder wasn't sent to you."),
-            (ana, message, "rm:y:999999999999", "That reminder wasn't sent to you."),
+            (ana, message, "rm:y:999999", "That reminder wasn't sent to you."),
+            (ana, message, "rm:y:999999999999", STALE),  # beyond a 32-bit id: forged
             (ana, message, "rm:y", STALE),
             (ana, message, "rm:q:1", STALE),
             (ana, message, f"rm:y:{session_id}:1", STALE),

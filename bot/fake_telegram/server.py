@@ -912,6 +912,9 @@ class FakeTelegram:
         self.users: dict[int, FakeUser] = {}
         self.groups: dict[int, FakeGroup] = {}
         self.updates: list[JSON] = []  # queued, not yet acknowledged by an offset
+        # Called with (message, "sent" | "edited") as the bot's messages appear or change:
+        # the demo prints its transcript from here.
+        self.observers: list[Callable[[BotMessage, str], None]] = []
 
         self._chats: dict[int, _Chat] = {}
         self._started: set[int] = set()
@@ -1564,7 +1567,12 @@ class FakeTelegram:
         chat.next_message_id += 1
         chat.bot_messages[msg.message_id] = msg
         self._state_signal.fire()
+        self._notify(msg, "sent")
         return msg
+
+    def _notify(self, msg: BotMessage, change: str) -> None:
+        for observer in self.observers:
+            observer(msg, change)
 
     @staticmethod
     def _message_text(params: JSON) -> tuple[str, str, list[JSON]]:
@@ -1609,6 +1617,7 @@ class FakeTelegram:
         msg.edit_date = int(self.clock())
         msg.params = dict(params)
         self._state_signal.fire()
+        self._notify(msg, "edited")
 
     def _new_file_id(self, upload: UploadedFile | str) -> str:
         file_id = f"FAKEFILE{self._next_file:06d}"
