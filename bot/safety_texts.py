@@ -272,6 +272,12 @@ def board(board: Board, zone: str) -> str:
             f"\n{line.pair.number}. <b>{esc(line.pair.names)}</b>: "
             f"{_STATE_ICON.get(line.state, line.state)}\n   {last} · {nxt}"
         )
+    if board.briefed:
+        lines.append(
+            "\nBriefing not read by: " + ", ".join(esc(n) for n in board.unread)
+            if board.unread
+            else "\nBriefing: everyone has read it."
+        )
     if board.open_alarms:
         lines.append("\n<b>Open alerts</b>")
         for alarm in board.open_alarms:

@@ -14,6 +14,7 @@ from rota.pairing import PairingError, Walker, swap, walker_from_tags
 from rota.policies import last_done, next_due, pair_state
 from rota.ports import UnitOfWork
 from rota.safety_model import CheckIn, Escalation, EscalationState, HomeSafe, LogEntry, Pair
+from rota.services import briefings
 from rota.services.common import require_coordinator
 from rota.services.sessions import parse_day
 from rota.services.walks import ensure_pairs, walkers_of
@@ -40,6 +41,8 @@ class Board:
     open_alarms: list[Escalation]
     home: list[tuple[str, HomeSafe]]
     names: dict[int, str]
+    briefed: bool = False  # the briefing round has gone out
+    unread: tuple[str, ...] = ()  # confirmed people who have not tapped Got it
 
 
 async def _tonight_session(uow: UnitOfWork, config: RotaConfig, now: dtm.datetime) -> Session:
@@ -84,7 +87,10 @@ async def board(
             + [e.acknowledged_by for e in escalations.values() if e.acknowledged_by]
         )
         names = {i: v.display_name for i, v in people.items()}
+        briefed = bool(await uow.briefings.briefings(session.id))
         return Board(
+            briefed=briefed,
+            unread=tuple(await briefings.unread(uow, session.id)) if briefed else (),
             session=session,
             plan=plan,
             pairs=lines,
