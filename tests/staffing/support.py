@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dtm
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,12 +24,12 @@ from rota.storage.tables import (
     CoverOfferRow,
     CoverRequestRow,
     MilestoneRow,
-    OutboxRow,
     ReminderAnswerRow,
     RoleRow,
     SignUpRow,
     VolunteerRow,
 )
+from tests.safety.support import Out, outbox_rows
 from tests.services.helpers import Uow, fetch, first_session, join, join_team, role_id
 
 UTC = dtm.UTC
@@ -126,44 +125,6 @@ async def tick(uow: Uow, config: RotaConfig, clock: FakeClock, when: dtm.datetim
 
 
 # --- what is stored ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Out:
-    """One outbox row."""
-
-    id: int
-    kind: str
-    chat_id: int
-    payload: dict[str, Any]
-    state: str
-    edit_of: int | None
-    ref_kind: str | None
-    ref_id: int | None
-    dedupe_key: str | None
-    created_at: dtm.datetime
-
-
-async def outbox_rows(uow: Uow, *kinds: str) -> list[Out]:
-    """Outbox rows (of these kinds, or all), oldest first."""
-    query = select(OutboxRow.__table__).order_by(OutboxRow.id)
-    if kinds:
-        query = query.where(OutboxRow.kind.in_(kinds))
-    return [
-        Out(
-            id=r.id,
-            kind=r.kind,
-            chat_id=r.chat_id,
-            payload=json.loads(r.payload),
-            state=r.state,
-            edit_of=r.edit_of,
-            ref_kind=r.ref_kind,
-            ref_id=r.ref_id,
-            dedupe_key=r.dedupe_key,
-            created_at=r.created_at,
-        )
-        for r in await fetch(uow, query)
-    ]
 
 
 async def chats(uow: Uow, kind: str) -> list[int]:
