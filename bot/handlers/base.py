@@ -6,8 +6,9 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 
 from bot import texts
 from bot.context import RotaContext
@@ -34,6 +35,31 @@ def coordinators_only(func: Handler) -> Handler:
         await func(update, context)
 
     return wrapper
+
+
+def private_only(func: Handler) -> Handler:
+    """Commands about oneself belong in the private chat, not the team group."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: RotaContext) -> None:
+        if not is_private(update):
+            if update.effective_message is not None:
+                await update.effective_message.reply_text(texts.PRIVATE_ONLY)
+            return
+        await func(update, context)
+
+    return wrapper
+
+
+async def edit_in_place(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Edit the pressed message; a double tap that changes nothing is not an error."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as err:
+        if "not modified" not in err.message:
+            raise
 
 
 def refusals_answered(func: Handler) -> Handler:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from bot import keyboards, texts
 from bot.context import RotaContext
-from bot.handlers.base import is_private, refusals_answered
+from bot.handlers.base import edit_in_place, is_private, private_only, refusals_answered
 from rota.errors import RoleFull
 from rota.model import SessionBoard, SignUpStatus
 from rota.services import posts, sessions, signups
@@ -18,13 +17,8 @@ def _labels(boards: list[SessionBoard], zone: str) -> dict[int, str]:
 
 
 async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    query = update.callback_query
-    assert query is not None
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as err:
-        if "not modified" not in err.message:  # a double tap shows the same content: fine
-            raise
+    assert update.callback_query is not None
+    await edit_in_place(update.callback_query, text, markup)
 
 
 @refusals_answered
@@ -100,13 +94,11 @@ async def rota_button(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@private_only
 async def show_my_shifts(update: Update, context: RotaContext) -> None:
     """/myshifts: the caller's shifts with Withdraw buttons."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    if not is_private(update):
-        await message.reply_text(texts.PRIVATE_ONLY)
         return
     text, markup = await _shifts_view(context, user.id)
     await message.reply_text(text, reply_markup=markup)

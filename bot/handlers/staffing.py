@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import BotCommand, CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import keyboards, texts
 from bot import staffing_texts as words
 from bot.context import RotaContext
-from bot.handlers.base import is_private, refusals_answered
+from bot.handlers.base import edit_in_place, private_only, refusals_answered
 from rota.services import staffing
 
 COMMANDS: list[BotCommand] = [BotCommand("cover", "Ask someone to cover your shift")]
@@ -24,14 +23,6 @@ def handlers() -> list[Any]:
         CallbackQueryHandler(reminder_button, pattern=r"^rm:"),
         CallbackQueryHandler(cover_button, pattern=r"^cv:"),
     ]
-
-
-async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as err:
-        if "not modified" not in err.message:  # a double tap shows the same content: fine
-            raise
 
 
 def _own_chat(query: CallbackQuery) -> bool:
@@ -61,13 +52,13 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
         )
         deps.outbox_changed()
         await query.answer(words.STILL_COMING_ANSWER)
-        await _edit(query, words.still_coming(shift, zone), None)
+        await edit_in_place(query, words.still_coming(shift, zone), None)
     elif press.action == "n":
         shift = await staffing.cant_make_it(
             deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
         )
         await query.answer()
-        await _edit(
+        await edit_in_place(
             query, words.confirm_cant(shift, zone), words.confirm_cant_keyboard(session_id)
         )
     elif press.action == "w":
@@ -76,26 +67,24 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
         )
         deps.outbox_changed()
         await query.answer(words.WITHDRAWN_ANSWER)
-        await _edit(query, texts.withdrawn(outcome, zone), None)
+        await edit_in_place(query, texts.withdrawn(outcome, zone), None)
     else:
         asked = await staffing.cover_after_reminder(
             deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
         )
         deps.outbox_changed()
         await query.answer(words.COVER_ASKED_ANSWER)
-        await _edit(
+        await edit_in_place(
             query, words.cover_asked(asked, zone), words.cancel_cover_keyboard(asked.request.id)
         )
 
 
 @refusals_answered
+@private_only
 async def show_cover(update: Update, context: RotaContext) -> None:
     """/cover: the caller's confirmed shifts, each with an Ask for cover button."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    if not is_private(update):
-        await message.reply_text(texts.PRIVATE_ONLY)
         return
     deps = context.deps
     choices = await staffing.cover_choices(
@@ -128,7 +117,7 @@ async def cover_button(update: Update, context: RotaContext) -> None:
         )
         deps.outbox_changed()
         await query.answer(words.COVER_ASKED_ANSWER)
-        await _edit(
+        await edit_in_place(
             query, words.cover_asked(asked, zone), words.cancel_cover_keyboard(asked.request.id)
         )
     elif press.action == "a":
@@ -137,11 +126,11 @@ async def cover_button(update: Update, context: RotaContext) -> None:
         )
         deps.outbox_changed()
         await query.answer(words.COVER_TAKEN_ANSWER)
-        await _edit(query, words.cover_accepted(taken, zone), None)
+        await edit_in_place(query, words.cover_accepted(taken, zone), None)
     else:
         cancelled = await staffing.cancel_cover(
             deps.uow(), telegram_id=user_id, request_id=press.ident, config=deps.config, now=now
         )
         deps.outbox_changed()
         await query.answer(words.COVER_CANCELLED_ANSWER)
-        await _edit(query, words.cover_cancelled(cancelled, zone), None)
+        await edit_in_place(query, words.cover_cancelled(cancelled, zone), None)

@@ -6,19 +6,17 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot import keyboards, texts
 from bot.context import RotaContext
-from bot.handlers.base import command_args, is_private, refusals_answered
+from bot.handlers.base import command_args, private_only, refusals_answered
 from rota.model import COORDINATOR_TAG
 from rota.services import people
 
 
 @refusals_answered
+@private_only
 async def start(update: Update, context: RotaContext) -> None:
     """/start [code]: join with an invite code, or get a welcome or a polite explanation."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    if not is_private(update):
-        await message.reply_text(texts.PRIVATE_ONLY)
         return
     deps = context.deps
     code = context.args[0] if context.args else ""
@@ -84,13 +82,11 @@ async def rename(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@private_only
 async def ask_phone(update: Update, context: RotaContext) -> None:
     """/phone: offer Telegram's share-contact button."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    if not is_private(update):
-        await message.reply_text(texts.PRIVATE_ONLY)
         return
     deps = context.deps
     await people.my_data(
@@ -120,13 +116,11 @@ async def save_contact(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@private_only
 async def show_me(update: Update, context: RotaContext) -> None:
     """/me: everything stored about the caller."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    if not is_private(update):
-        await message.reply_text(texts.PRIVATE_ONLY)
         return
     deps = context.deps
     data = await people.my_data(
@@ -136,13 +130,11 @@ async def show_me(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
+@private_only
 async def ask_forget(update: Update, context: RotaContext) -> None:
     """/forgetme: ask before erasing."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    if not is_private(update):
-        await message.reply_text(texts.PRIVATE_ONLY)
         return
     deps = context.deps
     await people.my_data(deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now())
