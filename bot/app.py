@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot import errors, handlers, jobs
 from bot.config import Settings
 from bot.context import BotData, BotDeps, RotaContext
 from bot.jobs.sessions import run_session_sync
+from bot.pacing import Limits, Pacer
+from bot.updates import InOrderPerPerson, updates_at_once
 from rota.clock import Clock
 from rota.ports import UnitOfWorkFactory
 
@@ -23,11 +25,6 @@ Hook = Callable[[], Awaitable[None]]
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 BACKLOG_BATCH_SIZE = 100  # getUpdates' default limit
 BACKLOG_BATCHES = 50
-# Telegram allows about 30 messages a second overall. Several senders share this limiter (the
-# dispatcher's sweep, its wake-up and the clock jobs), and their requests reach Telegram a few
-# milliseconds apart from when they were let through: exactly 30 a second trips the limit now
-# and then. A little headroom keeps a broadcast (100 briefings) free of 429s.
-MESSAGES_PER_SECOND = 25
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +58,7 @@ def build_application(
     on_start: Hook | None = None,
     on_stop: Hook | None = None,
     run_jobs: bool = True,
+    pacing: Limits | None = None,
 ) -> Application[Any, RotaContext, dict[Any, Any], dict[Any, Any], BotData, Any]:
     """Wire handlers, jobs and dependencies; tests pass their own request or base URL."""
     if settings.token is None:
@@ -93,7 +91,8 @@ def build_application(
         .base_url(settings.api_base_url)
         .defaults(defaults)
         .context_types(ContextTypes(context=RotaContext, bot_data=BotData))
-        .rate_limiter(AIORateLimiter(overall_max_rate=MESSAGES_PER_SECOND, max_retries=0))
+        .rate_limiter(Pacer(pacing))
+        .concurrent_updates(InOrderPerPerson(updates_at_once(settings.database_url)))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

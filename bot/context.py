@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from telegram.ext import CallbackContext, ExtBot
@@ -23,6 +24,25 @@ class BotDeps:
     config: RotaConfig
     bot_username: str = ""
     ring: Callable[[], None] = field(default=lambda: None)
+    # Outbox rows this process has claimed and not yet recorded: never claimed again by it.
+    held: set[int] = field(default_factory=set)
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def hold(self, outbox_ids: Iterable[int]) -> None:
+        """The dispatcher claimed these rows; they are this process's until `release`."""
+        self.held.update(outbox_ids)
+        if self.held:
+            self._idle.clear()
+
+    def release(self, outbox_ids: Iterable[int]) -> None:
+        self.held.difference_update(outbox_ids)
+        if not self.held:
+            self._idle.set()
+
+    async def dispatcher_idle(self) -> None:
+        """Return once the dispatcher holds no rows (at once if it holds none now)."""
+        if self.held:
+            await self._idle.wait()
 
     def outbox_changed(self) -> None:
         """Wake the dispatcher now: a handler just recorded messages to deliver."""

@@ -167,6 +167,18 @@ def alert(escalation_id: int, *, taken: bool = False) -> InlineKeyboardMarkup:
     )
 
 
+def alert_digest(*, taken: bool = False) -> InlineKeyboardMarkup:
+    """Under a digest of several alerts: act on every alert in that message at once.
+
+    The data carries no ids: the handler reads which alerts the pressed message holds from
+    the outbox, so a forged press can only reach alerts already sent to the presser's chat.
+    """
+    safe = _button("✅ All safe (resolve these)", _data("es", "f"))
+    if taken:
+        return InlineKeyboardMarkup([[safe]])
+    return InlineKeyboardMarkup([[_button("✋ Acknowledge these", _data("es", "t"))], [safe]])
+
+
 def home_safe(home_safe_id: int) -> InlineKeyboardMarkup:
     """I'm home safe."""
     return InlineKeyboardMarkup([[_button("🏠 I'm home safe", _data("hs", "o", home_safe_id))]])

@@ -10,6 +10,7 @@ import csv
 import datetime as dtm
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.texts import esc, window
@@ -18,6 +19,7 @@ from rota.durations import format_duration
 from rota.localtime import format_clock, to_local
 from rota.model import Session
 from rota.safety_model import LogEntry
+from rota.services.alarms import ListedChange
 from rota.services.tonight import Board, PairsView
 from rota.template import CheckInPlan
 
@@ -353,3 +355,113 @@ def plan_text(session: Session, plan: CheckInPlan, zone: str) -> str:
         f"Check-in plan for {window(session.starts_at, session.ends_at, zone)}: "
         f"{esc(describe(plan))}."
     )
+
+
+ALERT_ANSWER_LIMIT = 200  # Telegram shows at most 200 characters in a button's answer
+# Telegram refuses a message over 4,096 characters; a digest is cut into parts below it.
+DIGEST_LIMIT = 3800
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPart:
+    """One message of a digest, and how many of the digest's rows (in order) it carries."""
+
+    text: str
+    count: int
+
+
+def _digest_entry(payload: Payload, zone: str) -> str:
+    """One alarm in a digest: what, who and how to reach them, on as few lines as will do."""
+    kind, names = str(payload["kind"]), esc(str(payload["names"]))
+    if kind == "missed_checkin":
+        what = (
+            f"🚨 <b>{names}</b>: check-in {payload.get('seq')} of {payload.get('total')} "
+            f"due {_at(payload['due_at'], zone)}"
+        )
+    elif kind == "sos":
+        what = f"🆘 <b>{names}</b>: SOS"
+    elif kind == "duress":
+        what = f"🤫 <b>{names}</b>: silent alarm (duress word); don't give it away"
+    else:
+        what = f"🏠 <b>{names}</b>: not home safe (due {_at(payload['due_at'], zone)})"
+    last_at, last_by = payload.get("last_checkin_at"), payload.get("last_checkin_by")
+    last = f"last {_at(last_at, zone)} by {esc(str(last_by))}" if last_at else "no check-in yet"
+    phones = "; ".join(
+        f"{esc(str(m.get('name')))} {esc(str(m['phone']))}"
+        for m in _list(payload, "members")
+        if m.get("phone")
+    )
+    return f"{what} ({last})" + (f"\n    📞 {phones}" if phones else "")
+
+
+def alert_digest(payloads: Sequence[Payload], zone: str, *, repeat: bool) -> list[DigestPart]:
+    """Several alarms for one coordinator at one moment, as one message (or a few parts).
+
+    Separate alerts would queue behind Telegram's one-message-a-second limit per chat: at
+    a hundred pairs the last would arrive minutes late. Each part is below Telegram's limit.
+    """
+    count = len(payloads)
+    steps = {int(str(p["step"])) for p in payloads}
+    step = max(steps)
+    step_line = _STEP.get(step, f"Still nobody has acknowledged (step {step}).")
+    if step >= 99:
+        step_line = "Sent to everyone on the chain at once."
+    head = f"🚨 <b>{count} ALERTS at once</b>"
+    foot = (
+        f"{step_line}\nTap <b>Acknowledge these</b> if you're dealing with the alerts in this "
+        "message, or acknowledge them one by one in /tonight."
+    )
+    entries = [_digest_entry(p, zone) for p in payloads]
+    parts = _pack(entries, head=head, foot=foot)
+    if repeat:
+        note = "🔁 <i>Repeat: an earlier copy may have reached you.</i>\n"
+        parts = [DigestPart(note + p.text, p.count) for p in parts]
+    return parts
+
+
+def taken_digest(payloads: Sequence[Payload], zone: str, *, resolved: bool) -> list[DigestPart]:
+    """Several alarms taken (or resolved) at once, as one message or a few parts."""
+    by = sorted({esc(str(p["by"])) for p in payloads})
+    who = ", ".join(by)
+    entries = [f"• {esc(str(p['names']))} (since {_at(p['at'], zone)})" for p in payloads]
+    if resolved:
+        head = f"✅ Resolved by {who}: {len(payloads)} alerts, all safe."
+        foot = ""
+    else:
+        head = f"✋ <b>{who}</b> is dealing with {len(payloads)} alerts:"
+        foot = "Tap <b>All safe</b> when every one of them is over."
+    return _pack(entries, head=head, foot=foot)
+
+
+def digest_answer(change: ListedChange, *, resolving: bool) -> str:
+    """The answer to a digest's button: what this press did, and what others had done."""
+    verb = "resolved" if resolving else "took"
+    parts = []
+    if change.changed:
+        parts.append(f"You {verb} {_count(len(change.changed))}.")
+    if change.already:
+        parts.append(f"{_count(len(change.already))} had already been taken or resolved.")
+    return " ".join(parts)[:ALERT_ANSWER_LIMIT]
+
+
+def _count(n: int) -> str:
+    return "1 alert" if n == 1 else f"{n} alerts"
+
+
+def _pack(entries: Sequence[str], *, head: str, foot: str) -> list[DigestPart]:
+    """Entries into as few parts as fit under DIGEST_LIMIT, each with the head and foot."""
+    parts: list[list[str]] = [[]]
+    room = DIGEST_LIMIT - len(head) - len(foot) - 40
+    used = 0
+    for entry in entries:
+        if parts[-1] and used + len(entry) + 1 > room:
+            parts.append([])
+            used = 0
+        parts[-1].append(entry)
+        used += len(entry) + 1
+    total = len(parts)
+    out = []
+    for number, lines in enumerate(parts, start=1):
+        label = f" (part {number} of {total})" if total > 1 else ""
+        out.append(DigestPart("\n".join([head + label, *lines, foot]).rstrip(), len(lines)))
+    return out

@@ -236,6 +236,14 @@ class SentMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class EditTarget:
+    """The message an edit rewrites, as one read of its outbox row found it."""
+
+    message: SentMessage | None  # delivered: where it is (None: not delivered, or never will be)
+    on_its_way: bool  # still to be sent, or being sent: the edit waits for it
+
+
+@dataclass(frozen=True, slots=True)
 class TeamPost:
     """The live rota message in a team chat."""
 

@@ -62,6 +62,11 @@ class BriefingRepository(Protocol):
         """Serialise briefing work and new notes on one session until the commit."""
         ...
 
+    async def anything_new(self, session_id: int) -> bool:
+        """Someone confirmed who has no briefing yet, or a note newer than someone's briefing:
+        a check in SQL, so a tick over a big roster with nothing new loads none of it."""
+        ...
+
     async def briefings(self, session_id: int) -> list[Briefing]: ...
     async def get(self, briefing_id: int) -> Briefing | None: ...
     async def add(
@@ -79,6 +84,17 @@ class BriefingRepository(Protocol):
         ...
 
     async def notes(self, session_id: int) -> list[SafetyNote]: ...
+    async def add_many(
+        self,
+        session_id: int,
+        volunteer_ids: Sequence[int],
+        *,
+        now: dtm.datetime,
+        notes_version: int,
+    ) -> dict[int, Briefing]:
+        """New briefing rows by volunteer, in one statement; those who had one are left out."""
+        ...
+
     async def add_note(
         self, session_id: int, text: str, *, author_id: int | None, now: dtm.datetime
     ) -> SafetyNote: ...

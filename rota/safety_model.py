@@ -166,3 +166,27 @@ class LogEntry:
     pair_id: int | None = None
     volunteer_id: int | None = None
     escalation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewTimer:
+    """A timer to arm (written in bulk when many alarms open at once)."""
+
+    kind: TimerKind
+    ref_id: int
+    session_id: int
+    due_at: dtm.datetime
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewLogEntry:
+    """A safety-log line to write (in bulk when many alarms open at once)."""
+
+    session_id: int
+    event: str
+    at: dtm.datetime
+    detail: str = ""
+    pair_id: int | None = None
+    volunteer_id: int | None = None
+    escalation_id: int | None = None

@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.demo.transcript import Entry, Transcript, html_page
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
 from bot.jobs.sessions import run_session_sync
+from bot.pacing import UNPACED_CHATS
 from rota.clock import FakeClock, SystemClock
 from rota.storage.engine import create_engine
 from rota.storage.migrate import upgrade
@@ -674,7 +675,12 @@ class Night:
             admin_ids=frozenset({COORDINATOR_ID}),
             team_chat_id=self.team.chat_id,
         )
-        self.app = build_application(settings, clock=self.clock, uow=self.uow)
+        # The fake clock jumps through the evening, but Telegram's one-message-a-second per
+        # chat is real time: paced, the night would take minutes of waiting for nothing (this
+        # fake does not enforce the limits). The benchmarks run with the real limits.
+        self.app = build_application(
+            settings, clock=self.clock, uow=self.uow, pacing=UNPACED_CHATS
+        )
         failure: str | None = None
         self.transcript.line(
             f"rotabot demo: the real bot on a fake Telegram at {self.tg.base_url}, seed "

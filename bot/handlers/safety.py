@@ -3,9 +3,11 @@ locations and the duress word; and the alarm buttons coordinators press."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dtm
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.error import BadRequest
 
 from bot import keyboards, safety_texts, texts
 from bot.context import RotaContext
@@ -164,11 +166,17 @@ async def home_button(update: Update, context: RotaContext) -> None:
 
 @refusals_answered
 async def alarm_button(update: Update, context: RotaContext) -> None:
-    """es:a:<id> (acknowledge) and es:r:<id> (they're safe): coordinators only."""
+    """es:a:<id> (acknowledge) and es:r:<id> (they're safe): coordinators only.
+
+    es:t and es:f are the same for every alert a digest message lists.
+    """
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data, "es", {"a": 1, "r": 1})
+    press = keyboards.parse(query.data, "es", {"a": 1, "r": 1, "t": 0, "f": 0})
+    if press is not None and press.action in ("t", "f"):
+        await _digest_button(update, context, resolving=press.action == "f")
+        return
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -195,6 +203,31 @@ async def alarm_button(update: Update, context: RotaContext) -> None:
         taker = await uow.volunteers.get(taker_id) if taker_id else None
     name = taker.display_name if taker else "another coordinator"
     await query.answer(f"Already {escalation.state.value} by {name}.", show_alert=True)
+
+
+async def _digest_button(update: Update, context: RotaContext, *, resolving: bool) -> None:
+    """Acknowledge (or resolve) every alert in the pressed digest message."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    if message is None or not isinstance(message, Message):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    deps = context.deps
+    change = await alarms.take_listed(
+        deps.uow(),
+        telegram_id=query.from_user.id,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        config=deps.config,
+        now=deps.clock.now(),
+        resolving=resolving,
+    )
+    deps.outbox_changed()
+    await query.answer(safety_texts.digest_answer(change, resolving=resolving), show_alert=True)
+    if change.changed and not resolving:
+        with contextlib.suppress(BadRequest):  # already showing it: nothing to change
+            await query.edit_message_reply_markup(keyboards.alert_digest(taken=True))
 
 
 @refusals_answered

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from telegram import Bot
+import datetime as dtm
 
 from bot.context import BotDeps, RotaContext
-from bot.jobs.dispatch import run_dispatch
+from bot.jobs.dispatch import AnyBot, run_dispatch
 from rota.services import briefings, debriefs, staffing
 
+JOB_NEXT = "shift-next"
 
-async def run_shift_tick(deps: BotDeps, bot: Bot) -> int:
+
+async def run_shift_tick(deps: BotDeps, bot: AnyBot) -> int:
     """Everything before/after the shift that is due at the clock's now; then deliver it."""
     done = 0
     for feature in (briefings, staffing, debriefs):
@@ -20,5 +22,24 @@ async def run_shift_tick(deps: BotDeps, bot: Bot) -> int:
 
 
 async def shift_job(context: RotaContext) -> None:
-    """JobQueue entry for run_shift_tick."""
-    await run_shift_tick(context.deps, context.bot)
+    """JobQueue entry for run_shift_tick; also wakes exactly when the next briefing is due.
+
+    The sweep runs every few seconds; a briefing round of hundreds of messages should not
+    wait for it on top of Telegram's own pace.
+    """
+    deps = context.deps
+    await run_shift_tick(deps, context.bot)
+    due = await briefings.next_due(deps.uow(), config=deps.config, now=deps.clock.now())
+    if due is None or context.job_queue is None:
+        return
+    delay = (due - deps.clock.now()).total_seconds()
+    if delay > 60:
+        return  # the sweep will get there
+    for job in context.job_queue.get_jobs_by_name(JOB_NEXT):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        shift_job,  # type: ignore[arg-type]
+        dtm.timedelta(seconds=max(0.0, delay)),
+        name=JOB_NEXT,
+        job_kwargs={"misfire_grace_time": None},
+    )

@@ -41,9 +41,8 @@ async def _walk_of(
     for session in await uow.safety.live_sessions(now):
         if session.walk_state not in states:
             continue
-        pair = next((p for p in await uow.safety.pairs(session.id) if p.has(volunteer.id)), None)
-        roster = await uow.signups.roster([session.id])
-        if pair is not None or any(e.volunteer.id == volunteer.id for e in roster):
+        pair = await uow.safety.pair_of(session.id, volunteer.id)
+        if pair is not None or await uow.signups.is_on(session.id, volunteer.id):
             return session, pair
     return None
 
@@ -123,10 +122,7 @@ async def check_in(
         checkin = await uow.safety.checkin(checkin_id)
         if checkin is None:
             raise NotFound("That check-in no longer exists.")
-        pair = next(
-            (p for p in await uow.safety.pairs(checkin.session_id) if p.id == checkin.pair_id),
-            None,
-        )
+        pair = await uow.safety.pair(checkin.pair_id)
         if pair is None or not pair.has(volunteer.id):
             raise NotSignedUp("That check-in is for another pair, so I've left it alone.")
         if checkin.state is CheckInState.OK:

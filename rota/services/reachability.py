@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dtm
+from dataclasses import dataclass
 
 from rota.config import RotaConfig
 from rota.model import COORDINATOR_TAG, Notice
@@ -12,27 +13,35 @@ from rota.services.common import coordinator_chats
 HORIZON = dtm.timedelta(hours=48)
 
 
-async def people_to_probe(
-    uow: UnitOfWork, *, config: RotaConfig, now: dtm.datetime
-) -> dict[int, str]:
-    """Chats of every coordinator and of everyone rostered in the next 48 hours, with names."""
+@dataclass(frozen=True, slots=True)
+class ToProbe:
+    """Chats to probe, with names: the alarms' readers first, then tonight's people."""
+
+    coordinators: dict[int, str]
+    rostered: dict[int, str]
+
+
+async def people_to_probe(uow: UnitOfWork, *, config: RotaConfig, now: dtm.datetime) -> ToProbe:
+    """Every coordinator (and admin), and everyone else rostered in the next 48 hours."""
     async with uow:
-        people = {
+        coordinators = {
             v.telegram_id: v.display_name
             for v in await uow.volunteers.with_tag(COORDINATOR_TAG)
             if v.telegram_id is not None
         }
         for admin in config.admin_ids:
-            people.setdefault(admin, f"admin {admin}")
+            coordinators.setdefault(admin, f"admin {admin}")
         soon = [
             s
             for s in await uow.sessions.upcoming(now - HORIZON, 20)
             if s.starts_at < now + HORIZON
         ]
-        for entry in await uow.signups.roster([s.id for s in soon]):
-            if entry.volunteer.telegram_id is not None:
-                people[entry.volunteer.telegram_id] = entry.volunteer.display_name
-        return people
+        rostered = {
+            e.volunteer.telegram_id: e.volunteer.display_name
+            for e in await uow.signups.roster([s.id for s in soon])
+            if e.volunteer.telegram_id is not None and e.volunteer.telegram_id not in coordinators
+        }
+        return ToProbe(coordinators, rostered)
 
 
 async def report_unreachable(

@@ -711,7 +711,9 @@ async def _retract_offers(
 ) -> None:
     """Drop offers not yet delivered; edit the delivered ones (except `keep`'s) to `kind`."""
     await uow.outbox.cancel_pending(COVER_REF, request_id, OFFER_KINDS)
-    for sent in await uow.outbox.sent_for(COVER_REF, request_id):
+    # An offer being sent at this very moment will arrive: it gets the edit too, which waits
+    # for it to be delivered (the dispatcher retries an edit of a message still on its way).
+    for sent in await uow.outbox.sent_for(COVER_REF, request_id, in_flight=True):
         if sent.kind not in OFFER_KINDS or sent.chat_id == keep:
             continue
         await uow.outbox.add(

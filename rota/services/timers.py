@@ -8,6 +8,7 @@ worker never gets it while the lease holds; outbox dedupe keys make a repeat har
 from __future__ import annotations
 
 import datetime as dtm
+import logging
 
 from rota.config import RotaConfig
 from rota.model import Notice
@@ -18,6 +19,7 @@ from rota.services.checkins import CHECKIN_REF, HOME_REF
 from rota.services.common import iso
 
 LEASE = dtm.timedelta(seconds=30)
+log = logging.getLogger(__name__)
 
 
 async def fire_due_timers(
@@ -29,14 +31,52 @@ async def fire_due_timers(
         async with fresh() as uow:
             timers = await uow.safety.claim_timers(now=now, lease=LEASE, limit=limit)
             await uow.commit()
-        for timer in timers:
+        fired += await _fire_together(fresh, timers, config=config, now=now)
+        if len(timers) < limit:
+            return fired
+
+
+async def _fire_together(
+    fresh: UnitOfWorkFactory, timers: list[Timer], *, config: RotaConfig, now: dtm.datetime
+) -> int:
+    """Fire a claimed batch in one transaction; if that fails, one by one.
+
+    Together, alarms due at the same moment reach the outbox at the same moment, so a
+    coordinator gets them as one digest rather than a trickle, and a hundred timers cost one
+    commit. One bad row must not hold the others back: on any error the batch is rolled back
+    and each timer fired alone; one that fails again waits for its lease to run out.
+    """
+    if not timers:
+        return 0
+    try:
+        async with fresh() as uow:
+            escalate = [t for t in timers if t.kind is TimerKind.ESCALATE]
+            if escalate:
+                found = await uow.safety.checkins_by_ids([t.ref_id for t in escalate])
+                await alarms.open_missed_checkins(
+                    uow, list(found.values()), config=config, now=now
+                )
+            for timer in timers:
+                if timer.kind is not TimerKind.ESCALATE:
+                    await _fire(uow, timer, config=config, now=now)
+            fired = await uow.safety.finish_timers([t.id for t in timers], now=now)
+            await uow.commit()
+            return fired
+    except Exception:  # noqa: BLE001 - any failure: fall back to one transaction per timer
+        log.exception("firing %s timers together failed; firing them one by one", len(timers))
+    fired = 0
+    for timer in timers:
+        try:
             async with fresh() as uow:
                 await _fire(uow, timer, config=config, now=now)
                 if await uow.safety.finish_timer(timer.id, now=now):
                     await uow.commit()
                     fired += 1
-        if len(timers) < limit:
-            return fired
+        except Exception:  # noqa: BLE001
+            log.exception(
+                "timer %s (%s) failed; it fires again after its lease", timer.id, timer.kind
+            )
+    return fired
 
 
 async def next_due(uow: UnitOfWork) -> dtm.datetime | None:
@@ -61,9 +101,7 @@ async def _checkin_timer(
     checkin = await uow.safety.checkin(timer.ref_id)
     if checkin is None or checkin.state is not CheckInState.OPEN:
         return  # they checked in, or the walk ended: nothing to do
-    pair = next(
-        (p for p in await uow.safety.pairs(checkin.session_id) if p.id == checkin.pair_id), None
-    )
+    pair = await uow.safety.pair(checkin.pair_id)
     session = await uow.sessions.get(checkin.session_id)
     if pair is None or session is None:
         return

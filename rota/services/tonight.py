@@ -68,9 +68,12 @@ async def board(
         pairs = await uow.safety.pairs(session.id)
         checkins = await uow.safety.checkins(session.id)
         escalations = {e.id: e for e in await uow.safety.escalations(session.id)}
+        by_pair: dict[int, list[CheckIn]] = {}
+        for checkin in checkins:  # grouped once: a filter per pair grew with pairs squared
+            by_pair.setdefault(checkin.pair_id, []).append(checkin)
         lines = []
         for pair in pairs:
-            mine = [c for c in checkins if c.pair_id == pair.id]
+            mine = by_pair.get(pair.id, [])
             lines.append(
                 PairLine(
                     pair=pair,

@@ -6,15 +6,22 @@ import datetime as dtm
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rota.model import DeliveryState, Session, SessionStatus
+from rota.model import DeliveryState, Session, SessionStatus, SignUpStatus
 from rota.ports_briefings import BRIEFING_REF, NOTE_KEYS, Briefing, SafetyNote, SentBriefing
 from rota.storage.repositories import _session
-from rota.storage.tables import BriefingRow, OutboxRow, SafetyNoteRow, SessionRow
+from rota.storage.tables import (
+    BriefingRow,
+    OutboxRow,
+    SafetyNoteRow,
+    SessionRow,
+    SignUpRow,
+    VolunteerRow,
+)
 
 
 def _briefing(row: BriefingRow) -> Briefing:
@@ -68,6 +75,27 @@ class SqlBriefings:
             select(SessionRow.id).where(SessionRow.id == session_id).with_for_update()
         )
 
+    async def anything_new(self, session_id: int) -> bool:
+        # The same tests as _send_briefings and _note_updates make on the loaded roster.
+        on_rota = and_(
+            SignUpRow.session_id == session_id,
+            SignUpRow.status == SignUpStatus.CONFIRMED.value,
+            VolunteerRow.id == SignUpRow.volunteer_id,
+            VolunteerRow.telegram_id.is_not(None),
+        )
+        briefed = and_(
+            BriefingRow.session_id == session_id,
+            BriefingRow.volunteer_id == SignUpRow.volunteer_id,
+        )
+        newest_note = (
+            select(func.coalesce(func.max(SafetyNoteRow.id), 0))
+            .where(SafetyNoteRow.session_id == session_id)
+            .scalar_subquery()
+        )
+        unbriefed = exists().where(on_rota, ~exists().where(briefed))
+        behind = exists().where(on_rota, briefed, BriefingRow.notes_version < newest_note)
+        return bool(await self._db.scalar(select(or_(unbriefed, behind))))
+
     async def briefings(self, session_id: int) -> list[Briefing]:
         rows = await self._db.scalars(
             select(BriefingRow)
@@ -108,6 +136,45 @@ class SqlBriefings:
             read_at=None,
             notes_version=notes_version,
         )
+
+    async def add_many(
+        self,
+        session_id: int,
+        volunteer_ids: Sequence[int],
+        *,
+        now: dtm.datetime,
+        notes_version: int,
+    ) -> dict[int, Briefing]:
+        if not volunteer_ids:
+            return {}
+        bind = self._db.get_bind()
+        insert_for = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+        result = await self._db.execute(
+            insert_for(BriefingRow)
+            .on_conflict_do_nothing(index_elements=["session_id", "volunteer_id"])
+            .returning(BriefingRow.id, BriefingRow.volunteer_id),
+            [
+                {
+                    "session_id": session_id,
+                    "volunteer_id": v,
+                    "sent_at": now,
+                    "read_at": None,
+                    "notes_version": notes_version,
+                }
+                for v in volunteer_ids
+            ],
+        )
+        return {
+            volunteer_id: Briefing(
+                id=new_id,
+                session_id=session_id,
+                volunteer_id=volunteer_id,
+                sent_at=now,
+                read_at=None,
+                notes_version=notes_version,
+            )
+            for new_id, volunteer_id in result
+        }
 
     async def mark_read(self, briefing_id: int, *, at: dtm.datetime) -> bool:
         result = await self._db.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dtm
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,6 +16,7 @@ from rota.errors import AlreadySignedUp
 from rota.model import (
     LEASE_EXPIRED,
     DeliveryState,
+    EditTarget,
     Invite,
     Notice,
     OutboxItem,
@@ -198,7 +199,17 @@ class SqlVolunteers:
         return [_volunteer(r) for r in rows]
 
     async def with_tag(self, tag: str) -> list[Volunteer]:
-        return [v for v in await self.active() if tag in v.tags]
+        # LIKE narrows the rows the database returns (every alarm asks for the coordinators;
+        # reading all volunteers each time grew with the team); the exact match is below.
+        rows = await self._db.scalars(
+            select(VolunteerRow)
+            .where(
+                VolunteerRow.status == VolunteerStatus.ACTIVE.value,
+                VolunteerRow.tags.contains(tag, autoescape=True),
+            )
+            .order_by(func.lower(VolunteerRow.display_name), VolunteerRow.id)
+        )
+        return [v for v in map(_volunteer, rows) if tag in v.tags]
 
     async def many(self, ids: Sequence[int]) -> dict[int, Volunteer]:
         if not ids:
@@ -487,6 +498,27 @@ class SqlSignUps:
             SignUpRow.session_id.in_(session_ids), SignUpRow.status.in_(ACTIVE)
         )
 
+    async def is_on(self, session_id: int, volunteer_id: int) -> bool:
+        """Whether this person holds (or waits for) a place on this session."""
+        found = await self._db.scalar(
+            select(SignUpRow.id)
+            .where(
+                SignUpRow.session_id == session_id,
+                SignUpRow.volunteer_id == volunteer_id,
+                SignUpRow.status.in_(ACTIVE),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def in_role(self, session_id: int, role_key: str) -> list[RosterEntry]:
+        """Confirmed people in one role of one session (the on-call, the lead): a few rows."""
+        return await self._entries(
+            SignUpRow.session_id == session_id,
+            RoleRow.key == role_key,
+            SignUpRow.status == SignUpStatus.CONFIRMED.value,
+        )
+
     async def mine(self, volunteer_id: int, session_ids: Sequence[int]) -> list[SignUp]:
         if not session_ids:
             return []
@@ -516,33 +548,63 @@ class SqlOutbox:
         self._db = db_session
 
     async def add(self, notice: Notice, *, now: dtm.datetime, due_at: dtm.datetime | None) -> None:
+        await self.add_many([notice], now=now, due_at=due_at)
+
+    async def add_many(
+        self, notices: Sequence[Notice], *, now: dtm.datetime, due_at: dtm.datetime | None = None
+    ) -> None:
         # INSERT ... ON CONFLICT DO NOTHING: two workers recording the same notice at the same
-        # moment leave one row and no error (a read-then-insert would race).
+        # moment leave one row and no error (a read-then-insert would race). Many notices go
+        # in one statement (a hundred alarms at once cost one round trip, not a hundred).
+        if not notices:
+            return
         bind = self._db.get_bind()
         insert_for = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-        statement = insert_for(OutboxRow).values(
-            kind=notice.kind,
-            chat_id=notice.chat_id,
-            payload=json.dumps(notice.payload, sort_keys=True),
-            dedupe_key=notice.dedupe_key,
-            priority=notice.priority,
-            ref_kind=notice.ref_kind,
-            ref_id=notice.ref_id,
-            edit_of=notice.edit_of,
-            state=DeliveryState.PENDING.value,
-            due_at=due_at or now,
-            attempts=0,
-            created_at=now,
+        statement = insert_for(OutboxRow).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        await self._db.execute(
+            statement,
+            [
+                {
+                    "kind": notice.kind,
+                    "chat_id": notice.chat_id,
+                    "payload": json.dumps(notice.payload, sort_keys=True),
+                    "dedupe_key": notice.dedupe_key,
+                    "priority": notice.priority,
+                    "ref_kind": notice.ref_kind,
+                    "ref_id": notice.ref_id,
+                    "edit_of": notice.edit_of,
+                    "state": DeliveryState.PENDING.value,
+                    "due_at": due_at or now,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for notice in notices
+            ],
         )
-        await self._db.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
 
     async def claim_due(
-        self, *, now: dtm.datetime, lease: dtm.timedelta, limit: int
+        self,
+        *,
+        now: dtm.datetime,
+        lease: dtm.timedelta,
+        limit: int,
+        chat_id: int | None = None,
+        kinds: Sequence[str] | None = None,
+        max_priority: int | None = None,
+        exclude: Collection[int] = (),
     ) -> list[OutboxItem]:
         due = or_(
             and_(OutboxRow.state == DeliveryState.PENDING.value, OutboxRow.due_at <= now),
             and_(OutboxRow.state == DeliveryState.SENDING.value, OutboxRow.locked_until <= now),
         )
+        if chat_id is not None:
+            due = and_(due, OutboxRow.chat_id == chat_id)
+        if kinds is not None:
+            due = and_(due, OutboxRow.kind.in_(kinds), OutboxRow.edit_of.is_(None))
+        if max_priority is not None:
+            due = and_(due, OutboxRow.priority <= max_priority)
+        if exclude:  # rows this worker is still sending: their lease running out means nothing
+            due = and_(due, OutboxRow.id.not_in(list(exclude)))
         # When a row first fell due: a retry's backoff moves due_at later, but must not let
         # a younger row (step 2 of an alarm) overtake an older one (step 1) to the same chat.
         # Rows are added due at once (created_at) or, in tests, already overdue (due_at).
@@ -655,18 +717,40 @@ class SqlOutbox:
         times = [t for t in (pending, leased) if t is not None]
         return min(times) if times else None
 
-    async def sent_for(self, ref_kind: str, ref_id: int) -> list[SentMessage]:
+    async def sent_for(
+        self, ref_kind: str, ref_id: int, *, in_flight: bool = False
+    ) -> list[SentMessage]:
+        states = [DeliveryState.SENT.value]
+        if in_flight:  # being sent right now: it may arrive any moment
+            states.append(DeliveryState.SENDING.value)
         rows = await self._db.execute(
             select(OutboxRow.id, OutboxRow.kind, OutboxRow.chat_id, OutboxRow.message_id)
             .where(
                 OutboxRow.ref_kind == ref_kind,
                 OutboxRow.ref_id == ref_id,
-                OutboxRow.state == DeliveryState.SENT.value,
+                OutboxRow.state.in_(states),
                 OutboxRow.edit_of.is_(None),
             )
             .order_by(OutboxRow.id)
         )
         return [SentMessage(i, k, c, m) for i, k, c, m in rows]
+
+    async def edit_target(self, outbox_id: int) -> EditTarget:
+        """One read of the row: where it was delivered, or whether it is still on its way."""
+        row = (
+            await self._db.execute(
+                select(
+                    OutboxRow.kind, OutboxRow.chat_id, OutboxRow.message_id, OutboxRow.state
+                ).where(OutboxRow.id == outbox_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return EditTarget(None, on_its_way=False)
+        if row.state == DeliveryState.SENT.value:
+            sent = SentMessage(outbox_id, row.kind, row.chat_id, row.message_id)
+            return EditTarget(sent, on_its_way=False)
+        in_flight = row.state in (DeliveryState.PENDING.value, DeliveryState.SENDING.value)
+        return EditTarget(None, on_its_way=in_flight)
 
     async def queued_chats(self, ref_kind: str, ref_id: int, kinds: Sequence[str]) -> list[int]:
         """Chats that rows of these kinds are still on their way to (pending or being sent)."""
@@ -683,11 +767,20 @@ class SqlOutbox:
         )
         return sorted(rows)
 
-    async def sent_message(self, outbox_id: int) -> SentMessage | None:
-        row = await self._db.get(OutboxRow, outbox_id, populate_existing=True)
-        if row is None or row.state != DeliveryState.SENT.value:
-            return None
-        return SentMessage(row.id, row.kind, row.chat_id, row.message_id)
+    async def refs_in_message(self, ref_kind: str, chat_id: int, message_id: int) -> list[int]:
+        """What one delivered message is about: a digest carries several rows' refs."""
+        rows = await self._db.scalars(
+            select(OutboxRow.ref_id)
+            .where(
+                OutboxRow.ref_kind == ref_kind,
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.message_id == message_id,
+                OutboxRow.state == DeliveryState.SENT.value,
+                OutboxRow.ref_id.is_not(None),
+            )
+            .distinct()
+        )
+        return sorted(r for r in rows if r is not None)
 
     async def cancel_pending(self, ref_kind: str, ref_id: int, kinds: Sequence[str]) -> int:
         result = await self._db.execute(

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dtm
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,8 @@ from rota.safety_model import (
     HomeSafe,
     Location,
     LogEntry,
+    NewLogEntry,
+    NewTimer,
     Pair,
     PairMember,
     Timer,
@@ -173,11 +176,32 @@ class SqlSafety:
     # --- pairs -------------------------------------------------------------------------
 
     async def pairs(self, session_id: int) -> list[Pair]:
+        return await self._pairs(PairRow.session_id == session_id)
+
+    async def pair(self, pair_id: int) -> Pair | None:
+        found = await self._pairs(PairRow.id == pair_id)
+        return found[0] if found else None
+
+    async def pairs_by_ids(self, pair_ids: Sequence[int]) -> dict[int, Pair]:
+        if not pair_ids:
+            return {}
+        return {p.id: p for p in await self._pairs(PairRow.id.in_(pair_ids))}
+
+    async def pair_of(self, session_id: int, volunteer_id: int) -> Pair | None:
+        pair_id = await self._db.scalar(
+            select(PairRow.id)
+            .join(PairMemberRow, PairMemberRow.pair_id == PairRow.id)
+            .where(PairRow.session_id == session_id, PairMemberRow.volunteer_id == volunteer_id)
+            .limit(1)
+        )
+        return await self.pair(pair_id) if pair_id is not None else None
+
+    async def _pairs(self, where: Any) -> list[Pair]:
         rows = await self._db.execute(
             select(PairRow, PairMemberRow, VolunteerRow)
             .join(PairMemberRow, PairMemberRow.pair_id == PairRow.id)
             .join(VolunteerRow, VolunteerRow.id == PairMemberRow.volunteer_id)
-            .where(PairRow.session_id == session_id)
+            .where(where)
             .order_by(PairRow.number, PairMemberRow.position)
         )
         members: dict[int, list[PairMember]] = defaultdict(list)
@@ -213,17 +237,30 @@ class SqlSafety:
     ) -> None:
         await self._db.execute(delete(PairMemberRow).where(PairMemberRow.session_id == session_id))
         await self._db.execute(delete(PairRow).where(PairRow.session_id == session_id))
-        for number, group in enumerate(groups, start=1):
-            pair = PairRow(session_id=session_id, number=number, manual=manual, created_at=now)
-            self._db.add(pair)
-            await self._db.flush()
-            self._db.add_all(
-                PairMemberRow(
-                    pair_id=pair.id, session_id=session_id, volunteer_id=v, position=position
-                )
-                for position, v in enumerate(group)
-            )
-        await self._db.flush()
+        if not groups:
+            return
+        # Two statements, not a flush per pair: a briefing round pairs hundreds of walkers.
+        created = await self._db.execute(
+            insert(PairRow).returning(PairRow.id, PairRow.number, sort_by_parameter_order=True),
+            [
+                {"session_id": session_id, "number": n, "manual": manual, "created_at": now}
+                for n in range(1, len(groups) + 1)
+            ],
+        )
+        pair_ids = {number: pair_id for pair_id, number in created}
+        await self._db.execute(
+            insert(PairMemberRow),
+            [
+                {
+                    "pair_id": pair_ids[number],
+                    "session_id": session_id,
+                    "volunteer_id": volunteer_id,
+                    "position": position,
+                }
+                for number, group in enumerate(groups, start=1)
+                for position, volunteer_id in enumerate(group)
+            ],
+        )
 
     # --- check-ins ---------------------------------------------------------------------
 
@@ -257,6 +294,37 @@ class SqlSafety:
             .execution_options(populate_existing=True)
         )
         return [_checkin(r) for r in rows]
+
+    async def checkins_by_ids(self, checkin_ids: Sequence[int]) -> dict[int, CheckIn]:
+        if not checkin_ids:
+            return {}
+        rows = await self._db.scalars(
+            select(CheckInRow)
+            .where(CheckInRow.id.in_(checkin_ids))
+            .execution_options(populate_existing=True)
+        )
+        return {r.id: _checkin(r) for r in rows}
+
+    async def last_checkins(self, pair_ids: Sequence[int]) -> dict[int, CheckIn]:
+        if not pair_ids:
+            return {}
+        rows = await self._db.scalars(
+            select(CheckInRow)
+            .where(CheckInRow.pair_id.in_(pair_ids), CheckInRow.checked_at.is_not(None))
+            .order_by(CheckInRow.pair_id, CheckInRow.checked_at, CheckInRow.seq)
+            .execution_options(populate_existing=True)
+        )
+        return {r.pair_id: _checkin(r) for r in rows}  # ordered: the last one wins
+
+    async def last_checkin(self, pair_id: int) -> CheckIn | None:
+        row = await self._db.scalar(
+            select(CheckInRow)
+            .where(CheckInRow.pair_id == pair_id, CheckInRow.checked_at.is_not(None))
+            .order_by(CheckInRow.checked_at.desc(), CheckInRow.seq.desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        return _checkin(row) if row else None
 
     async def close_checkin(self, checkin_id: int, *, by: int, at: dtm.datetime) -> bool:
         return _done(
@@ -301,7 +369,36 @@ class SqlSafety:
             .values(escalation_id=escalation_id)
         )
 
+    async def link_checkins(self, links: Sequence[tuple[int, int]]) -> None:
+        if links:
+            # Core (not ORM) UPDATE: an executemany with its own WHERE, one statement.
+            table = cast(Table, CheckInRow.__table__)
+            await self._db.execute(
+                update(table)
+                .where(table.c.id == bindparam("checkin"))
+                .values(escalation_id=bindparam("escalation")),
+                [{"checkin": c, "escalation": e} for c, e in links],
+            )
+
     # --- timers ------------------------------------------------------------------------
+
+    async def add_new_timers(self, timers: Sequence[NewTimer]) -> None:
+        """Timers for things just created (a new escalation's next step): none can exist yet."""
+        if timers:
+            await self._db.execute(
+                insert(TimerRow),
+                [
+                    {
+                        "kind": t.kind.value,
+                        "ref_id": t.ref_id,
+                        "step": t.step,
+                        "session_id": t.session_id,
+                        "due_at": t.due_at,
+                        "state": "pending",
+                    }
+                    for t in timers
+                ],
+            )
 
     async def add_timer(
         self, kind: TimerKind, ref_id: int, *, session_id: int, due_at: dtm.datetime, step: int = 0
@@ -359,6 +456,16 @@ class SqlSafety:
                 .values(state="done", fired_at=now, locked_until=None)
             )
         )
+
+    async def finish_timers(self, timer_ids: Sequence[int], *, now: dtm.datetime) -> int:
+        if not timer_ids:
+            return 0
+        result = await self._db.execute(
+            update(TimerRow)
+            .where(TimerRow.id.in_(timer_ids), TimerRow.state == "firing")
+            .values(state="done", fired_at=now, locked_until=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def cancel_timers(self, kinds: Sequence[TimerKind], ref_ids: Sequence[int]) -> None:
         if not ref_ids:
@@ -434,6 +541,36 @@ class SqlSafety:
         self._db.add(row)
         await self._db.flush()
         return _escalation(row)
+
+    async def open_escalations(
+        self,
+        *,
+        session_id: int,
+        kind: EscalationKind,
+        now: dtm.datetime,
+        step: int,
+        subjects: Sequence[tuple[int | None, int | None, int | None]],
+    ) -> list[Escalation]:
+        """Open one escalation per (pair_id, volunteer_id, checkin_id), in that order."""
+        if not subjects:
+            return []
+        result = await self._db.execute(
+            insert(EscalationRow).returning(EscalationRow, sort_by_parameter_order=True),
+            [
+                {
+                    "session_id": session_id,
+                    "kind": kind.value,
+                    "pair_id": pair_id,
+                    "volunteer_id": volunteer_id,
+                    "checkin_id": checkin_id,
+                    "step": step,
+                    "state": EscalationState.OPEN.value,
+                    "opened_at": now,
+                }
+                for pair_id, volunteer_id, checkin_id in subjects
+            ],
+        )
+        return [_escalation(row) for row in result.scalars()]
 
     async def escalation(self, escalation_id: int) -> Escalation | None:
         row = await self._db.get(EscalationRow, escalation_id, populate_existing=True)
@@ -585,6 +722,21 @@ class SqlSafety:
             r.volunteer_id: Location(r.volunteer_id, r.latitude, r.longitude, r.at) for r in rows
         }
 
+    async def locations_of(
+        self, session_id: int, volunteer_ids: Sequence[int]
+    ) -> dict[int, Location]:
+        if not volunteer_ids:
+            return {}
+        rows = await self._db.scalars(
+            select(LocationRow).where(
+                LocationRow.session_id == session_id,
+                LocationRow.volunteer_id.in_(volunteer_ids),
+            )
+        )
+        return {
+            r.volunteer_id: Location(r.volunteer_id, r.latitude, r.longitude, r.at) for r in rows
+        }
+
     async def drop_locations(self, session_id: int) -> None:
         await self._db.execute(delete(LocationRow).where(LocationRow.session_id == session_id))
 
@@ -612,6 +764,24 @@ class SqlSafety:
                 escalation_id=escalation_id,
             )
         )
+
+    async def log_many(self, entries: Sequence[NewLogEntry]) -> None:
+        if entries:
+            await self._db.execute(
+                insert(SafetyLogRow),
+                [
+                    {
+                        "session_id": e.session_id,
+                        "at": e.at,
+                        "event": e.event,
+                        "detail": e.detail[:400],
+                        "pair_id": e.pair_id,
+                        "volunteer_id": e.volunteer_id,
+                        "escalation_id": e.escalation_id,
+                    }
+                    for e in entries
+                ],
+            )
 
     async def log_for(self, session_id: int) -> list[LogEntry]:
         rows = await self._db.scalars(

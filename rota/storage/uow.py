@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from types import TracebackType
 from typing import Self
 
@@ -46,6 +47,7 @@ class SqlAlchemyUnitOfWork:
     briefings: BriefingRepository
     staffing: StaffingRepository
     reports: ReportRepository
+    memo: dict[Hashable, object]
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -63,6 +65,7 @@ class SqlAlchemyUnitOfWork:
         self.briefings = SqlBriefings(self._db)
         self.staffing = SqlStaffing(self._db)
         self.reports = SqlReports(self._db)
+        self.memo = {}
         return self
 
     async def __aexit__(

@@ -6,8 +6,13 @@ import asyncio
 import datetime as dtm
 from collections import Counter
 
+import pytest
+from sqlalchemy import delete, update
+
 from rota.model import RosterEntry, SignUpStatus
 from rota.services import briefings, sessions, signups
+from rota.storage.repositories import SqlSignUps
+from rota.storage.tables import BriefingRow
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.briefings.support import (
     BRIEF_AT,
@@ -231,3 +236,59 @@ async def test_briefing_during_the_walk_uses_the_walk_pairs(night: Night) -> Non
     assert await tick(night, at(19, 5)) == len(ON_ROTA)
     assert (await briefing_of(night, TIA)).payload["partners"] == ["Nell"]
     assert await sent(night.uow, briefings.PAIRS_CHANGED) == []
+
+
+async def test_the_clock_knows_when_the_next_round_falls_due(night: Night) -> None:
+    """So the shift job can wake at that moment instead of up to a sweep later."""
+    assert await briefings.next_due(night.uow(), config=night.config, now=at(12)) == BRIEF_AT
+    # Once the round is due, nothing later is on the rota of this fixture.
+    assert await briefings.next_due(night.uow(), config=night.config, now=BRIEF_AT) is None
+
+
+async def _anything_new(night: Night) -> bool:
+    async with night.uow() as work:
+        return await work.briefings.anything_new(night.session_id)
+
+
+async def test_during_the_walk_a_tick_with_nothing_new_loads_no_roster(
+    night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted bot with thousands walking must not reload the night every few seconds."""
+    await tick(night, BRIEF_AT)
+    await night.start()
+    assert not await _anything_new(night)
+
+    async def no_roster(*_: object, **__: object) -> list[RosterEntry]:
+        raise AssertionError("the roster was loaded with nothing new to send")
+
+    monkeypatch.setattr(SqlSignUps, "roster", no_roster)
+    assert await tick(night, at(19, 5)) == 0
+    assert await tick(night, at(20)) == 0
+
+
+async def test_during_the_walk_someone_unbriefed_or_behind_on_notes_is_still_caught(
+    night: Night,
+) -> None:
+    await tick(night, BRIEF_AT)
+    await night.start()
+    # Tia's briefing row is lost (say, the round was rolled back for her alone).
+    async with night.uow.engine.begin() as conn:
+        await conn.execute(delete(BriefingRow).where(BriefingRow.volunteer_id == night.ids[TIA]))
+    assert await _anything_new(night)
+    assert await tick(night, at(19, 5)) == 1
+    assert sorted(r.volunteer_id for r in await briefing_rows(night.uow)) == sorted(
+        night.ids[t] for t in ON_ROTA
+    )
+    assert not await _anything_new(night)
+    # A note is stored but Nell's briefing is behind it: the next tick sends it to her.
+    night.clock.set(at(19, 10))
+    await add_note(night, "Van is at the north end tonight.")
+    async with night.uow.engine.begin() as conn:
+        await conn.execute(
+            update(BriefingRow)
+            .where(BriefingRow.volunteer_id == night.ids[NELL])
+            .values(notes_version=0)
+        )
+    assert await _anything_new(night)
+    await tick(night, at(19, 11))
+    assert not await _anything_new(night)

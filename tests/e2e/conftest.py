@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from apscheduler.schedulers.base import STATE_PAUSED
 from sqlalchemy import select
 
 from bot.app import build_application
 from bot.config import Settings
 from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from bot.jobs.sessions import run_session_sync
+from bot.pacing import UNPACED_CHATS, Limits
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.model import Role
@@ -76,7 +78,17 @@ class Harness:
     # ------------------------------------------------------------ the database, read directly
 
     async def snapshot(self) -> Snapshot:
-        """Every row of every table, to prove that nothing changed."""
+        """Every row of every table, to prove that nothing changed.
+
+        While the app runs, only inside jobs_paused, and only once the jobs already running
+        have finished (pausing stops new runs, not a sweep under way): otherwise a sweep's
+        writes land between two snapshots (CI saw it).
+        """
+        scheduler = self.app.job_queue.scheduler
+        if scheduler.running:
+            if scheduler.state != STATE_PAUSED:
+                raise AssertionError("take snapshots inside `with bot.jobs_paused():`")
+            await _running_jobs_done(self.app, 10.0)
         tables: Snapshot = {}
         async with self.uow.engine.connect() as conn:
             for table in Base.metadata.sorted_tables:
@@ -116,6 +128,23 @@ class Harness:
             scheduler.resume()
 
 
+async def _running_jobs_done(app: Any, within: float) -> None:
+    """Wait (at most `within` s) for the job-queue jobs running now to finish."""
+    executor = app.job_queue.scheduler._lookup_executor("default")
+    running = set(getattr(executor, "_pending_futures", ()))
+    if running:
+        await asyncio.wait(running, timeout=within)
+
+
+async def _stop_jobs(app: Any) -> None:
+    """Pause the scheduler and let a sweep under way finish before the app stops: stopping
+    cancels it, and a task cancelled inside a transaction can leave its connection unclosed
+    (a ResourceWarning that fails a later, unrelated test)."""
+    if app.job_queue is not None and app.job_queue.scheduler.running:
+        app.job_queue.scheduler.pause()
+        await _running_jobs_done(app, 10.0)
+
+
 async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 5.0) -> T:
     """Re-run an async check until it returns something truthy (for state kept in the DB)."""
     loop = asyncio.get_running_loop()
@@ -145,13 +174,25 @@ def make_settings(tg: FakeTelegram, db: DbInfo, config: RotaConfig, **over: Any)
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tg: FakeTelegram, db: DbInfo, config: RotaConfig, clock: FakeClock, **settings: Any
+    tg: FakeTelegram,
+    db: DbInfo,
+    config: RotaConfig,
+    clock: FakeClock,
+    *,
+    pacing: Limits = UNPACED_CHATS,
+    **settings: Any,
 ) -> AsyncIterator[Harness]:
-    """Start the real Application polling `tg`; the coordinator has sent /start."""
+    """Start the real Application polling `tg`; the coordinator has sent /start.
+
+    Chats are not paced unless a test asks (`pacing=Limits()`): the plain fake does not
+    enforce Telegram's limits, and a second's spacing would only slow the suite down.
+    """
     coordinator = tg.user("Cora", username="cora", user_id=ADMIN_ID)
     engine = db.engine()
     uow = SqlAlchemyUnitOfWorkFactory(engine)
-    app = build_application(make_settings(tg, db, config, **settings), clock=clock, uow=uow)
+    app = build_application(
+        make_settings(tg, db, config, **settings), clock=clock, uow=uow, pacing=pacing
+    )
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
@@ -168,6 +209,7 @@ async def running_bot(
         yield harness
     finally:
         await app.updater.stop()
+        await _stop_jobs(app)
         await app.stop()
         await app.shutdown()
         await engine.dispose()
@@ -219,13 +261,22 @@ async def tick(bot: Harness, when: dtm.datetime) -> None:
     jumps minutes ahead in a millisecond would run their 30 s lease out under them, which no
     real clock does.
     """
+    await sends_landed(bot)
+    bot.clock.set(when)
+    await bot.run_job("safety")
+
+
+async def sends_landed(bot: Harness) -> bool:
+    """Wait until no outbox row is in flight (claimed, its outcome not yet recorded).
+
+    Call it before moving the clock by more than the 30 s lease: a send under way whose lease
+    the jump runs out is claimed again by another worker (a duplicate no real clock makes).
+    """
 
     async def nothing_in_flight() -> bool:
         return not [r for r in await bot.rows("outbox") if r["state"] == "sending"]
 
-    await eventually(nothing_in_flight)
-    bot.clock.set(when)
-    await bot.run_job("safety")
+    return await eventually(nothing_in_flight)
 
 
 def texts_of(chat: Any) -> list[str]:
@@ -261,6 +312,7 @@ async def another_app(
     clock: FakeClock,
     *,
     poll: bool = True,
+    pacing: Limits = UNPACED_CHATS,
     **settings: Any,
 ) -> AsyncIterator[Harness]:
     """A new Application over the same database and fake: a restart, or a second worker.
@@ -274,7 +326,9 @@ async def another_app(
 
     engine = db.engine()
     uow = SqlAlchemyUnitOfWorkFactory(engine)
-    app = build_application(make_settings(tg, db, config, **settings), clock=clock, uow=uow)
+    app = build_application(
+        make_settings(tg, db, config, **settings), clock=clock, uow=uow, pacing=pacing
+    )
     await app.initialize()
     try:
         if poll:
@@ -290,6 +344,7 @@ async def another_app(
         if app.updater.running:
             await app.updater.stop()
         if app.running:
+            await _stop_jobs(app)
             await app.stop()
         await app.shutdown()
         await engine.dispose()

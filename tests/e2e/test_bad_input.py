@@ -43,17 +43,18 @@ async def test_free_text_gets_the_commands_hint(bot: Harness) -> None:
 async def test_a_stranger_is_refused_everywhere_and_nothing_is_stored(bot: Harness) -> None:
     stranger = bot.tg.user("Sid")
     walker = await bot.role(WED_2_DEC, "walker")
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    for command in ("/rota", "/myshifts", "/me"):
-        reply = await bot.ask(stranger, command)
-        assert reply.text == NOT_ON_TEAM, command
-    answer = await stranger.press_data(stranger.last(), f"ro:j:{walker.id}")
+        for command in ("/rota", "/myshifts", "/me"):
+            reply = await bot.ask(stranger, command)
+            assert reply.text == NOT_ON_TEAM, command
+        answer = await stranger.press_data(stranger.last(), f"ro:j:{walker.id}")
 
-    assert answer.text == NOT_ON_TEAM
-    assert answer.show_alert is True
-    assert await bot.volunteer_id(stranger) is None
-    assert await bot.snapshot() == before
+        assert answer.text == NOT_ON_TEAM
+        assert answer.show_alert is True
+        assert await bot.volunteer_id(stranger) is None
+        assert await bot.snapshot() == before
 
 
 COORDINATOR_COMMANDS = [
@@ -73,14 +74,15 @@ async def test_a_volunteer_cannot_use_coordinator_commands(bot: Harness) -> None
     bea = await bot.join("Bea")
     await bot.open_session(bea, "Wed 2 Dec")
     await bea.tap("Join Walker (0/2)")
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    for command in COORDINATOR_COMMANDS:
-        reply = await bot.ask(ana, command)
-        assert reply.text == ONLY_COORDINATORS, command
-        assert "t.me/" not in reply.text
+        for command in COORDINATOR_COMMANDS:
+            reply = await bot.ask(ana, command)
+            assert reply.text == ONLY_COORDINATORS, command
+            assert "t.me/" not in reply.text
 
-    assert await bot.snapshot() == before
+        assert await bot.snapshot() == before
     assert not [m for m in bea.messages() if "cancelled" in m.text]
 
 
@@ -92,27 +94,30 @@ async def test_forged_callback_data_gets_an_alert_and_changes_nothing(bot: Harne
     (bea_signup,) = await bot.rows("signups")
     listing = await bot.ask(ana, "/rota")
     shown = listing.text
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    forged = {
-        "ro:j:999999": "That shift no longer exists. Send /rota for the current list.",
-        "ro:s:999999": "That session no longer exists. Send /rota for the current list.",
-        "ro:x:1": STALE,
-        "ro:l:1": STALE,
-        "zz:q": STALE,
-        "ro:j:abc": STALE,
-        "ro:j:" + "9" * 59: STALE,  # 64 bytes, Telegram's limit
-        f"ms:w:{bea_signup['id']}": STALE,
-        f"ms:y:{bea_signup['id']}": "That shift isn't yours, or you've already withdrawn from it.",
-        "me:x": STALE,
-    }
-    for data, expected in forged.items():
-        answer = await ana.press_data(listing, data)
-        assert (answer.text, answer.show_alert) == (expected, True), data
+        forged = {
+            "ro:j:999999": "That shift no longer exists. Send /rota for the current list.",
+            "ro:s:999999": "That session no longer exists. Send /rota for the current list.",
+            "ro:x:1": STALE,
+            "ro:l:1": STALE,
+            "zz:q": STALE,
+            "ro:j:abc": STALE,
+            "ro:j:" + "9" * 59: STALE,  # 64 bytes, Telegram's limit
+            f"ms:w:{bea_signup['id']}": STALE,
+            f"ms:y:{bea_signup['id']}": (
+                "That shift isn't yours, or you've already withdrawn from it."
+            ),
+            "me:x": STALE,
+        }
+        for data, expected in forged.items():
+            answer = await ana.press_data(listing, data)
+            assert (answer.text, answer.show_alert) == (expected, True), data
 
-    assert listing.text == shown
-    assert listing.edited == 0
-    assert await bot.snapshot() == before
+        assert listing.text == shown
+        assert listing.edited == 0
+        assert await bot.snapshot() == before
     assert "Wed 2 Dec 19:00–23:00: Walker" in (await bot.ask(bea, "/myshifts")).text
 
 
@@ -122,15 +127,16 @@ async def test_a_button_for_a_cancelled_session_says_so(bot: Harness) -> None:
     stale_listing = await bot.ask(ana, "/rota")
     cancelled = await bot.ask(bot.coordinator, "/cancelsession 2026-12-02")
     assert cancelled.text.startswith("Cancelled the session on Wed 2 Dec")
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    join = await ana.tap("Join Drop-in (0/2)", message=view)
-    reopen = await ana.tap("Wed 2 Dec", message=stale_listing)
+        join = await ana.tap("Join Drop-in (0/2)", message=view)
+        reopen = await ana.tap("Wed 2 Dec", message=stale_listing)
 
-    expected = "That session has been cancelled. Send /rota for the current list."
-    assert (join.text, join.show_alert) == (expected, True)
-    assert (reopen.text, reopen.show_alert) == (expected, True)
-    assert await bot.snapshot() == before
+        expected = "That session has been cancelled. Send /rota for the current list."
+        assert (join.text, join.show_alert) == (expected, True)
+        assert (reopen.text, reopen.show_alert) == (expected, True)
+        assert await bot.snapshot() == before
     assert await bot.rows("signups") == []
 
 
@@ -143,13 +149,14 @@ async def test_a_session_that_has_started_takes_no_sign_ups(bot: Harness) -> Non
     bot.clock.set(dtm.datetime(2026, 12, 2, 18, 59, 59, tzinfo=dtm.UTC))  # 18:59:59 GMT
     in_time = await bea.tap("Join Walker (0/2)", message=bea_view)
     bot.clock.advance(seconds=1)  # 19:00 GMT: the session starts
-    before = await bot.snapshot()
-    too_late = await ana.tap("Join Walker (0/2)", message=ana_view)
+    with bot.jobs_paused():
+        before = await bot.snapshot()
+        too_late = await ana.tap("Join Walker (0/2)", message=ana_view)
 
-    assert in_time.text == "You're down as Walker on Wed 2 Dec. Thank you!"
-    assert too_late.text == "That session has already started, so the rota is closed."
-    assert too_late.show_alert is True
-    assert await bot.snapshot() == before
+        assert in_time.text == "You're down as Walker on Wed 2 Dec. Thank you!"
+        assert too_late.text == "That session has already started, so the rota is closed."
+        assert too_late.show_alert is True
+        assert await bot.snapshot() == before
     assert (await bot.role(WED_2_DEC, "walker")).filled == 1
 
 
@@ -179,41 +186,44 @@ ADDSESSION_MISTAKES = {
 async def test_addsession_mistakes_get_clear_replies_and_add_nothing(bot: Harness) -> None:
     days = await _upcoming_days(bot)
     assert len(days) == 3
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    for args, expected in ADDSESSION_MISTAKES.items():
-        reply = await bot.ask(bot.coordinator, f"/addsession {args}".strip())
-        assert reply.text.startswith(expected), (args, reply.text)
-        assert not reply.text.startswith("Added"), args
+        for args, expected in ADDSESSION_MISTAKES.items():
+            reply = await bot.ask(bot.coordinator, f"/addsession {args}".strip())
+            assert reply.text.startswith(expected), (args, reply.text)
+            assert not reply.text.startswith("Added"), args
 
-    assert await bot.snapshot() == before
+        assert await bot.snapshot() == before
     assert await _upcoming_days(bot) == days
 
 
 async def test_tag_for_an_unknown_volunteer(bot: Harness) -> None:
     await bot.join("Ana")
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    reply = await bot.ask(bot.coordinator, "/tag Zed lead")
+        reply = await bot.ask(bot.coordinator, "/tag Zed lead")
 
-    assert reply.text == "I don't know a volunteer called 'Zed'. See /volunteers."
-    assert await bot.snapshot() == before
+        assert reply.text == "I don't know a volunteer called 'Zed'. See /volunteers."
+        assert await bot.snapshot() == before
 
 
 async def test_an_ambiguous_name_lists_everyone_it_could_be(bot: Harness) -> None:
     jones = await bot.join("Sam", last_name="Jones", username="samj")
     smith = await bot.join("Sam", last_name="Smith")
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    reply = await bot.ask(bot.coordinator, "/tag Sam lead")
+        reply = await bot.ask(bot.coordinator, "/tag Sam lead")
 
-    assert reply.text.splitlines() == [
-        "'Sam' could be more than one person:",
-        "• Sam Jones (@samj)",
-        f"• Sam Smith ({smith.id})",
-        "Please use the @username or id.",
-    ]
-    assert await bot.snapshot() == before
+        assert reply.text.splitlines() == [
+            "'Sam' could be more than one person:",
+            "• Sam Jones (@samj)",
+            f"• Sam Smith ({smith.id})",
+            "Please use the @username or id.",
+        ]
+        assert await bot.snapshot() == before
     tagged = await bot.ask(bot.coordinator, "/tag @samj lead")
     assert tagged.text == "Sam Jones now has tags: lead, trained."
     assert "Tags: lead, trained" in (await bot.ask(jones, "/me")).text

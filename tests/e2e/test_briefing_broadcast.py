@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.fake_telegram import FakeTelegram, FakeUser
+from bot.pacing import Limits
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.model import SignUpStatus
@@ -83,7 +84,7 @@ async def test_a_hundred_briefings_stay_inside_telegrams_limits_and_go_out_in_se
     strict_tg: FakeTelegram, db: DbInfo, config: RotaConfig, clock: FakeClock
 ) -> None:
     tg = strict_tg
-    async with running_bot(tg, db, _big_night(config), clock) as bot:
+    async with running_bot(tg, db, _big_night(config), clock, pacing=Limits()) as bot:
         people = await _hundred_on_the_rota(bot)
         await asyncio.sleep(1.5)  # let the welcome's burst refill: measure the round alone
         bot.clock.set(BRIEF_AT)

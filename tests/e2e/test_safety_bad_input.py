@@ -16,7 +16,15 @@ from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.template import parse_template
 from tests.conftest import TEMPLATE, DbInfo
-from tests.e2e.conftest import Harness, night, outbox_settled, running_bot, sign_up, tick
+from tests.e2e.conftest import (
+    Harness,
+    eventually,
+    night,
+    outbox_settled,
+    running_bot,
+    sign_up,
+    tick,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -77,34 +85,38 @@ async def test_other_pairs_forged_and_called_off_buttons_are_refused(two_pairs: 
     stranger, stranger_prompt, _ = prompts[other]
     bot.clock.set(night(19, 31))
     assert await outbox_settled(bot)
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    # Another pair's We're OK, pressed from a forwarded prompt: left alone.
-    answer = await stranger.press_data(stranger_prompt, f"ci:o:{ana_checkin}")
-    assert answer.text == "That check-in is for another pair, so I've left it alone."
-    assert answer.show_alert is True
-    # Forged data: a check-in that never existed, an id that is not a number.
-    answer = await ana.press_data(ana_prompt, "ci:o:999999")
-    assert answer.text == "That check-in no longer exists."
-    assert answer.show_alert is True
-    for forged in ("es:a:abc", "ci:o:", "ci:x:1", "hs:o:1:2", "ci:o:1" + "0" * 60):
-        answer = await ana.press_data(ana_prompt, forged)
-        assert (answer.text, answer.show_alert) == (STALE, True), forged
-    # A walker pressing a coordinator's Acknowledge (for an alarm that exists).
-    await tick(bot, night(19, 40))
-    alert = await bot.coordinator.wait_for("MISSED CHECK-IN")
-    assert await outbox_settled(bot)
-    before = await bot.snapshot()
-    (escalation, *_) = await bot.rows("escalations")
-    for action in ("a", "r"):
-        answer = await ana.press_data(alert, f"es:{action}:{escalation['id']}")
-        assert answer.text == "Only coordinators can acknowledge or resolve alerts."
+        # Another pair's We're OK, pressed from a forwarded prompt: left alone.
+        answer = await stranger.press_data(stranger_prompt, f"ci:o:{ana_checkin}")
+        assert answer.text == "That check-in is for another pair, so I've left it alone."
         assert answer.show_alert is True
-    answer = await bot.coordinator.press_data(alert, "es:a:999999")
-    assert answer.text == "That alert no longer exists."
+        # Forged data: a check-in that never existed, an id that is not a number.
+        answer = await ana.press_data(ana_prompt, "ci:o:999999")
+        assert answer.text == "That check-in no longer exists."
+        assert answer.show_alert is True
+        for forged in ("es:a:abc", "ci:o:", "ci:x:1", "hs:o:1:2", "ci:o:1" + "0" * 60):
+            answer = await ana.press_data(ana_prompt, forged)
+            assert (answer.text, answer.show_alert) == (STALE, True), forged
+        assert await bot.snapshot() == before
+    # A walker pressing a coordinator's Acknowledge (for an alarm that exists). Both pairs
+    # missed the check-in, so the on-call has one message about both.
+    await tick(bot, night(19, 40))
+    alert = await bot.coordinator.wait_for("2 ALERTS at once")
+    assert await outbox_settled(bot)
+    with bot.jobs_paused():  # the clock jobs' own writes are not the refusals changing things
+        before = await bot.snapshot()
+        (escalation, *_) = await bot.rows("escalations")
+        for data in (f"es:a:{escalation['id']}", f"es:r:{escalation['id']}", "es:t", "es:f"):
+            answer = await ana.press_data(alert, data)
+            assert answer.text == "Only coordinators can acknowledge or resolve alerts."
+            assert answer.show_alert is True
+        answer = await bot.coordinator.press_data(alert, "es:a:999999")
+        assert answer.text == "That alert no longer exists."
 
-    assert await bot.snapshot() == before
-    assert alert.button_texts == ["✋ Acknowledge", "✅ They're safe (resolve)"]
+        assert await bot.snapshot() == before
+        assert alert.button_texts == ["✋ Acknowledge these", "✅ All safe (resolve these)"]
     assert ana_prompt.find_button(OK) is not None
 
     # The walk is ended; a press for a check-in that was still to come is called off.
@@ -113,11 +125,12 @@ async def test_other_pairs_forged_and_called_off_buttons_are_refused(two_pairs: 
     later = [c for c in await bot.rows("checkins") if c["state"] == "cancelled"]
     assert later
     assert await outbox_settled(bot)
-    before = await bot.snapshot()
-    answer = await ana.press_data(ana_prompt, f"ci:o:{later[0]['id']}")
-    assert answer.text == "That check-in was called off: the walk is over."
-    assert answer.show_alert is True
-    assert await bot.snapshot() == before
+    with bot.jobs_paused():
+        before = await bot.snapshot()
+        answer = await ana.press_data(ana_prompt, f"ci:o:{later[0]['id']}")
+        assert answer.text == "That check-in was called off: the walk is over."
+        assert answer.show_alert is True
+        assert await bot.snapshot() == before
 
 
 async def test_a_double_tap_on_we_are_ok_checks_in_once(bot: Harness) -> None:
@@ -146,12 +159,19 @@ async def test_a_double_tap_on_we_are_ok_checks_in_once(bot: Harness) -> None:
     await bea.wait_for("✓ Check-in 1 of 7: Ana checked in at 19:31.")
     log = [e for e in await bot.rows("safety_log") if e["event"] == "checked_in"]
     assert len(log) == 1
-    edits = [
-        c
-        for c in bot.tg.calls_to("editMessageText")
-        if c.ok and "checked in at" in str(c.params.get("text"))
-    ]
-    assert sorted(c.params["chat_id"] for c in edits) == sorted([ana.id, bea.id])
+
+    async def edited_chats() -> list[int]:  # both prompts edited once (chats go concurrently)
+        edits = [
+            c
+            for c in bot.tg.calls_to("editMessageText")
+            if c.ok and "checked in at" in str(c.params.get("text"))
+        ]
+        return sorted(c.params["chat_id"] for c in edits)
+
+    async def both_edited() -> bool:
+        return await edited_chats() == sorted([ana.id, bea.id])
+
+    assert await eventually(both_edited), await edited_chats()
 
 
 async def test_someone_elses_home_safe_button_is_refused(bot: Harness) -> None:
@@ -165,14 +185,15 @@ async def test_someone_elses_home_safe_button_is_refused(bot: Harness) -> None:
     assert await outbox_settled(bot)
     bea_id = await bot.volunteer_id(bea)
     (theirs,) = [h for h in await bot.rows("home_safe") if h["volunteer_id"] == bea_id]
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    for data in (f"hs:o:{theirs['id']}", "hs:o:999999"):
-        answer = await ana.press_data(prompt, data)
-        assert answer.text == "That button is for someone else, so I've left it alone."
-        assert answer.show_alert is True
+        for data in (f"hs:o:{theirs['id']}", "hs:o:999999"):
+            answer = await ana.press_data(prompt, data)
+            assert answer.text == "That button is for someone else, so I've left it alone."
+            assert answer.show_alert is True
 
-    assert await bot.snapshot() == before
+        assert await bot.snapshot() == before
 
 
 async def test_safety_commands_out_of_place_get_clear_replies(bot: Harness) -> None:
@@ -182,59 +203,66 @@ async def test_safety_commands_out_of_place_get_clear_replies(bot: Harness) -> N
     await sign_up(bot, ana, "Walker")
     await sign_up(bot, dan, "Drop-in")
 
-    # /ok with no walk on (Monday noon), /endwalk too.
-    reply = await bot.ask(ana, "/ok")
-    assert reply.text == "You're not on a walk right now, so there's nothing to check in."
-    reply = await bot.ask(ana, "/endwalk")
-    assert reply.text == "No walk is on right now."
+    # Only handlers answer here; the clock jobs (a staffing alert to Cora) stay still.
+    with bot.jobs_paused():
+        # /ok with no walk on (Monday noon), /endwalk too.
+        reply = await bot.ask(ana, "/ok")
+        assert reply.text == "You're not on a walk right now, so there's nothing to check in."
+        reply = await bot.ask(ana, "/endwalk")
+        assert reply.text == "No walk is on right now."
 
-    # The coordinators' views, asked by a volunteer.
-    for command in ("/tonight", "/log 2026-12-02", "/pairs 2026-12-02", "/checkins 2026-12-02"):
-        reply = await bot.ask(ana, command)
-        assert reply.text == ONLY_COORDINATORS, command
-    for command in ("/log", "/pairs", "/checkins"):
-        reply = await bot.ask(ana, f"{command} not-a-date")
-        assert reply.text == ONLY_COORDINATORS, command
+        # The coordinators' views, asked by a volunteer.
+        for command in (
+            "/tonight",
+            "/log 2026-12-02",
+            "/pairs 2026-12-02",
+            "/checkins 2026-12-02",
+        ):
+            reply = await bot.ask(ana, command)
+            assert reply.text == ONLY_COORDINATORS, command
+        for command in ("/log", "/pairs", "/checkins"):
+            reply = await bot.ask(ana, f"{command} not-a-date")
+            assert reply.text == ONLY_COORDINATORS, command
 
-    # A coordinator's typing mistakes.
-    for command, expected in [
-        ("/log", "Usage: /log YYYY-MM-DD"),
-        ("/pairs", "Usage: /pairs YYYY-MM-DD"),
-        ("/checkins", "Usage: /checkins YYYY-MM-DD"),
-    ]:
-        reply = await bot.ask(cora, command)
-        assert reply.text.startswith(expected), reply.text
-    for command in ("/log", "/pairs", "/checkins"):
-        for day, expected in [
-            ("2026-13-45", "'2026-13-45' is not a real date: there is no month 13"),
-            ("tomorrow", "'tomorrow' is not a date: write it as YYYY-MM-DD, e.g. 2026-12-02"),
-            ("2/12/2026", "'2/12/2026' is not a date: write it as YYYY-MM-DD"),
+        # A coordinator's typing mistakes.
+        for command, expected in [
+            ("/log", "Usage: /log YYYY-MM-DD"),
+            ("/pairs", "Usage: /pairs YYYY-MM-DD"),
+            ("/checkins", "Usage: /checkins YYYY-MM-DD"),
         ]:
-            reply = await bot.ask(cora, f"{command} {day}")
-            assert reply.text.startswith(expected), (command, reply.text)
-    reply = await bot.ask(cora, "/log 2026-12-03")
-    assert reply.text == "There's no session on 2026-12-03."
+            reply = await bot.ask(cora, command)
+            assert reply.text.startswith(expected), reply.text
+        for command in ("/log", "/pairs", "/checkins"):
+            for day, expected in [
+                ("2026-13-45", "'2026-13-45' is not a real date: there is no month 13"),
+                ("tomorrow", "'tomorrow' is not a date: write it as YYYY-MM-DD, e.g. 2026-12-02"),
+                ("2/12/2026", "'2/12/2026' is not a date: write it as YYYY-MM-DD"),
+            ]:
+                reply = await bot.ask(cora, f"{command} {day}")
+                assert reply.text.startswith(expected), (command, reply.text)
+        reply = await bot.ask(cora, "/log 2026-12-03")
+        assert reply.text == "There's no session on 2026-12-03."
 
-    before = await bot.snapshot()
-    for words, expected in [
-        ("interval=soon", "soon"),
-        ("every=20m", "is not a setting"),
-        ("grace=15m", "grace must be shorter than escalate_after"),
-        ("interval=0s", "interval must be longer than zero"),
-        ("interval", "is not a setting"),
-    ]:
-        reply = await bot.ask(cora, f"/checkins 2026-12-02 {words}")
-        assert expected in reply.text, (words, reply.text)
-        assert "Check-in plan for" not in reply.text
-    assert await bot.snapshot() == before
+        before = await bot.snapshot()
+        for words, expected in [
+            ("interval=soon", "soon"),
+            ("every=20m", "is not a setting"),
+            ("grace=15m", "grace must be shorter than escalate_after"),
+            ("interval=0s", "interval must be longer than zero"),
+            ("interval", "is not a setting"),
+        ]:
+            reply = await bot.ask(cora, f"/checkins 2026-12-02 {words}")
+            assert expected in reply.text, (words, reply.text)
+            assert "Check-in plan for" not in reply.text
+        assert await bot.snapshot() == before
 
-    # During the walk: a drop-in volunteer's /ok, and a plan change too late.
-    await tick(bot, night(19))
-    reply = await bot.ask(dan, "/ok")
-    assert reply.text == "You're not on a walk right now, so there's nothing to check in."
-    reply = await bot.ask(dan, "/endwalk")
-    assert reply.text == "Only tonight's team lead or a coordinator can end the walk."
-    reply = await bot.ask(cora, "/checkins 2026-12-02 interval=20m")
-    assert reply.text == "The walk has started, so its check-in plan can't change now."
-    plan = await bot.ask(cora, "/checkins 2026-12-02")
-    assert "check in every 30m" in plan.text
+        # During the walk: a drop-in volunteer's /ok, and a plan change too late.
+        await tick(bot, night(19))
+        reply = await bot.ask(dan, "/ok")
+        assert reply.text == "You're not on a walk right now, so there's nothing to check in."
+        reply = await bot.ask(dan, "/endwalk")
+        assert reply.text == "Only tonight's team lead or a coordinator can end the walk."
+        reply = await bot.ask(cora, "/checkins 2026-12-02 interval=20m")
+        assert reply.text == "The walk has started, so its check-in plan can't change now."
+        plan = await bot.ask(cora, "/checkins 2026-12-02")
+        assert "check in every 30m" in plan.text

@@ -30,7 +30,8 @@ async def test_endwalk_stops_the_checkins_and_everyone_confirms_home(bot: Harnes
         await tick(bot, night(hour, minute))
         await bea.wait_for(f"Check-in {seq} of 7")
         bot.clock.set(night(hour, minute + 1))
-        reply = await bot.ask(ana, "/ok")
+        sent = await ana.send("/ok")  # (the briefing may arrive at any moment meanwhile)
+        reply = await ana.wait_for("✓ Checked in", after=sent["message_id"])
         assert reply.text == f"✓ Checked in at {hour}:{minute + 1:02d}. Thank you, stay safe!"
         await bea.wait_for(f"✓ Check-in {seq} of 7: Ana checked in")
 
@@ -54,7 +55,7 @@ async def test_endwalk_stops_the_checkins_and_everyone_confirms_home(bot: Harnes
     await tick(bot, night(23))
     prompts = {}
     for person in (ana, bea, lee, cora):
-        prompts[person.id] = await person.wait_for("home safe")
+        prompts[person.id] = await person.wait_for("Thank you for tonight")
         assert prompts[person.id].text == (
             "Thank you for tonight. 💜 Tap the button when you're home safe (by 00:30, please)."
         )

@@ -81,6 +81,11 @@ class Night:
         for person in (self.cora, self.dee, self.lee):
             self.team.add(person)
         await tick(bot, night(19))
+        # The crew's briefing now, not from the shift sweep at a random moment of the test
+        # (it once arrived as the answer a test was waiting for).
+        await bot.run_job("shift")
+        for person in (self.ana, self.bea, self.lee, self.cora):
+            await person.wait_for("Briefing:")
         await tick(bot, night(19, 30))
         await self.ana.wait_for("Check-in 1 of 7")
         await self.bea.wait_for("Check-in 1 of 7")

@@ -162,12 +162,13 @@ async def test_a_stranger_in_the_group_is_refused(bot: Harness) -> None:
     stranger = bot.tg.user("Sid")
     team = _team(bot, stranger)
     post = await _post_rota(bot, team)
-    before = await bot.snapshot()
+    with bot.jobs_paused():
+        before = await bot.snapshot()
 
-    answer = await stranger.tap("Wed 2 Dec · Join Drop-in (0/2)", message=post)
+        answer = await stranger.tap("Wed 2 Dec · Join Drop-in (0/2)", message=post)
 
-    assert (answer.text, answer.show_alert) == (NOT_ON_TEAM, True)
-    assert await bot.snapshot() == before
+        assert (answer.text, answer.show_alert) == (NOT_ON_TEAM, True)
+        assert await bot.snapshot() == before
     assert await bot.volunteer_id(stranger) is None
 
 

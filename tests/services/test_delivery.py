@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from rota.clock import FakeClock
-from rota.model import Notice, OutboxItem
+from rota.model import EditTarget, Notice, OutboxItem, SentMessage
 from rota.services import delivery
 from rota.services.delivery import GiveUp, RetryLater, Sent
 from rota.storage.tables import OutboxRow
@@ -262,3 +262,24 @@ async def test_next_due_counts_the_end_of_a_lease_and_ignores_finished_rows(
 
     await delivery.record_outcome(uow(), leased, GiveUp("gone"), now=now)
     assert await delivery.next_due(uow()) == now + 5 * MINUTE
+
+
+async def test_an_edit_target_is_read_in_one_go_through_the_rows_life(
+    uow: Uow, clock: FakeClock
+) -> None:
+    """Pending and being sent: wait. Sent: here it is. Given up: nothing to edit, ever."""
+    await _add(uow, clock.now(), "offer", chat_id=42)
+    await _add(uow, clock.now(), "lost", chat_id=43)
+    offer, lost = (await _row(uow, "offer")).id, (await _row(uow, "lost")).id
+    assert await delivery.edit_target(uow(), offer) == EditTarget(None, on_its_way=True)
+
+    claimed = {i.kind: i for i in await delivery.claim_due(uow(), now=clock.now())}
+    assert await delivery.edit_target(uow(), offer) == EditTarget(None, on_its_way=True)
+
+    await delivery.record_outcome(uow(), claimed["offer"], Sent(message_id=9), now=clock.now())
+    await delivery.record_outcome(uow(), claimed["lost"], GiveUp("blocked"), now=clock.now())
+    assert await delivery.edit_target(uow(), offer) == EditTarget(
+        SentMessage(offer, "offer", 42, 9), on_its_way=False
+    )
+    assert await delivery.edit_target(uow(), lost) == EditTarget(None, on_its_way=False)
+    assert await delivery.edit_target(uow(), 999_999) == EditTarget(None, on_its_way=False)

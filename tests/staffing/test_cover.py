@@ -18,7 +18,7 @@ from rota.errors import (
     NotSignedUp,
     SessionClosed,
 )
-from rota.services import people, sessions, signups, staffing
+from rota.services import delivery, people, sessions, signups, staffing
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, DbInfo
 from tests.services.helpers import Uow, snapshot, wait, withdraw
@@ -213,6 +213,26 @@ async def test_offers_not_yet_delivered_are_dropped_not_edited(
         (c, "cancelled") for c in WALKER_CANDIDATES
     }
     assert await outbox_rows(uow, "cover_taken") == []
+
+
+async def test_offers_being_sent_when_the_place_is_taken_are_edited_once_they_arrive(
+    uow: Uow, config: RotaConfig, clock: FakeClock
+) -> None:
+    """An offer in flight (claimed, not yet recorded) will arrive: it must not stay open."""
+    night = await _night(uow, config, clock)
+    asked = await _ask(uow, config, clock, TIA, night.signups[TIA])
+    in_flight = await delivery.claim_due(uow(), now=clock.now())  # a worker is sending them
+    assert {i.kind for i in in_flight} == {"cover_offer"}
+
+    await _accept(uow, config, clock, UMA, asked.request.id)
+
+    edits = await outbox_rows(uow, "cover_taken")
+    by_chat = {i.chat_id: i.id for i in in_flight}
+    assert sorted((e.chat_id, e.edit_of) for e in edits) == sorted(
+        (c, by_chat[c]) for c in WALKER_CANDIDATES if c != UMA
+    )
+    # Until the offer is recorded as delivered, the edit waits for it.
+    assert (await delivery.edit_target(uow(), by_chat[NELL])).on_its_way is True
 
 
 async def test_later_presses_are_told_the_place_is_taken(

@@ -1,0 +1,1 @@
+"""Benchmarks: the real bot against the strict fake Telegram; numbers, not pass/fail tests."""
