@@ -27,6 +27,7 @@ class BotDeps:
     # Outbox rows this process has claimed and not yet recorded: never claimed again by it.
     held: set[int] = field(default_factory=set)
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def hold(self, outbox_ids: Iterable[int]) -> None:
         """The dispatcher claimed these rows; they are this process's until `release`."""
@@ -35,9 +36,27 @@ class BotDeps:
             self._idle.clear()
 
     def release(self, outbox_ids: Iterable[int]) -> None:
+        """Their outcomes are recorded: wake whoever waits for one of them."""
         self.held.difference_update(outbox_ids)
         if not self.held:
             self._idle.set()
+        released, self._released = self._released, asyncio.Event()
+        released.set()
+
+    async def released(self, outbox_id: int, *, within: float) -> bool:
+        """Wait (real time, at most `within` seconds) until this process no longer holds
+        the row; False if it still does."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while outbox_id in self.held:
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._released.wait(), left)
+            except TimeoutError:
+                return False
+        return True
 
     async def dispatcher_idle(self) -> None:
         """Return once the dispatcher holds no rows (at once if it holds none now)."""

@@ -38,6 +38,9 @@ LEASE_MARGIN = dtm.timedelta(seconds=3)
 # Rows one process holds at once: ~13 s of Telegram's 30 a second, well inside the 30 s lease.
 MAX_IN_FLIGHT = 400
 EDIT_WAIT = dtm.timedelta(seconds=1)
+# How long an edit waits, in real time, for its original that this process is sending now
+# (PTB's read timeout is 5 s). Longer than that, it is put off by EDIT_WAIT on the clock.
+LANDING_WAIT = 5.0
 AnyBot = ExtBot[Any]  # ExtBot: the pacer reads each send's priority from rate_limit_args
 
 
@@ -75,7 +78,13 @@ async def deliver(bot: AnyBot, item: OutboxItem, deps: BotDeps) -> Outcome:
 
 
 async def _edit(bot: AnyBot, item: OutboxItem, out: Outgoing, deps: BotDeps) -> Outcome:
-    found = await delivery.edit_target(deps.uow(), item.edit_of or 0)
+    original = item.edit_of or 0
+    found = await delivery.edit_target(deps.uow(), original)
+    # If our own send of it is under way (an offer closed the moment it went out), its
+    # message id is a moment away: wait for it rather than for the clock's next turn.
+    held_here = found.on_its_way and original in deps.held
+    if held_here and await deps.released(original, within=LANDING_WAIT):
+        found = await delivery.edit_target(deps.uow(), original)
     if found.on_its_way:
         return RetryLater("the message to edit is still on its way", after=EDIT_WAIT)
     target = found.message
@@ -198,6 +207,7 @@ async def _send_lane(
         await delivery.record_outcomes(
             deps.uow(), results, now=deps.clock.now(), config=deps.config
         )
+        deps.release(item.id for item, _ in results)  # recorded: an edit waiting on one may go
         handled += len(results)
     return handled, False
 

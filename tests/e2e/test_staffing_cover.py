@@ -264,3 +264,25 @@ async def test_accepting_after_the_session_started_is_refused(bot: Harness) -> N
     await bot.run_job("shift")  # the sweep closes the lapsed request and edits the offer
     await shows(offer, "no longer needed")
     assert [s["status"] for s in await bot.rows("signups")] == ["confirmed"]
+
+
+async def test_an_offer_closed_while_still_being_sent_is_edited_once_it_lands(
+    bot: Harness,
+) -> None:
+    """Telegram has the offer but its answer is slow when the sweep closes the request: the
+    edit waits for the offer's message id instead of being put off by the clock (which, in
+    this test as on a quiet night, may not move again for a while)."""
+    ana, dan = await bot.join("Ana"), await bot.join("Dan")
+    await sign_up(bot, ana, "Walker")
+    bot.tg.set_delay("sendMessage", 1.0)  # the offer arrives at once, its answer a second late
+    await ask_for_cover(bot, ana)
+    offer = await dan.wait_for("Can you cover")
+    assert [r["state"] for r in await bot.rows("outbox") if r["kind"] == "cover_offer"] == [
+        "sending"
+    ]
+    bot.clock.set(START + dtm.timedelta(minutes=1))
+
+    await bot.run_job("shift")  # closes the lapsed request while the offer is on its way
+
+    await shows(offer, "no longer needed")
+    bot.tg.set_delay("sendMessage", 0)
