@@ -217,10 +217,10 @@ def _run_side_by_side(
 ) -> int:
     """The full run through bench/lanes.py; fills `data`, returns 1 if any unit failed."""
     plan = lanes.full_plan(dbs, {m.name for m in selected if m.module is not None})
-    print("\nalone first: " + ", ".join(u.label for u in plan.alone), flush=True)
+    print("\nalone first: " + ", ".join(u.shown for u in plan.alone), flush=True)
     for i, lane in enumerate(plan.lanes, 1):
-        print(f"lane {i}: " + ", ".join(u.label for u in lane), flush=True)
-    data["lanes"] = [[u.label for u in plan.alone], *[[u.label for u in ln] for ln in plan.lanes]]
+        print(f"lane {i}: " + ", ".join(u.shown for u in lane), flush=True)
+    data["lanes"] = [[u.shown for u in plan.alone], *[[u.shown for u in ln] for ln in plan.lanes]]
 
     def finished(outcome: lanes.Outcome) -> None:
         state = "done" if outcome.returncode == 0 else f"FAILED (exit {outcome.returncode})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import lanes
+from bench import lanes, recovery
 from bench.registry import NAMES
 
 ALL = set(NAMES)
@@ -17,8 +17,15 @@ def test_every_measurement_runs_once_per_database_and_throughput_alone() -> None
     assert [u.label for u in plan.alone] == ["throughput sqlite", "throughput postgresql"]
     labels = [u.label for u in plan.units()]
     assert len(labels) == len(set(labels))
-    for name in ("escalation", "recovery", "broadcast", "cost"):
+    for name in ("escalation", "broadcast", "cost"):
         assert {f"{name} sqlite", f"{name} postgresql"} <= set(labels), name
+    # Recovery: the sizes, split so the long one can run in the background.
+    small, big = recovery.FULL_K
+    assert [u.label for u in plan.units() if u.measurement == "recovery"] == [
+        f"recovery {recovery.BIG_K_DB} --k {big}",
+        f"recovery sqlite --k {small}",
+        f"recovery postgresql --k {small}",
+    ]
     for scenario in ("idle", "busy"):
         for db in ("sqlite", "postgresql"):
             assert f"sos {db} --scenario {scenario}" in labels
@@ -27,8 +34,24 @@ def test_every_measurement_runs_once_per_database_and_throughput_alone() -> None
     # a lane: they are what the 10 minutes are made of.
     for lane in plan.lanes:
         long = [u for u in lane if u.measurement == "sos" and u.db == "postgresql"]
-        long += [u for u in lane if u.measurement == "recovery" and u.db == "postgresql"]
+        long += [u for u in lane if u.label.endswith(f"--k {big}")]
         assert len(long) <= 1, [u.label for u in lane]
+
+
+def test_the_long_cpu_users_run_in_the_background_behind_nice() -> None:
+    plan = lanes.full_plan(["sqlite", "postgresql"], ALL)
+
+    background = [u.label for u in plan.units() if u.background]
+    assert background == ["recovery postgresql --k 10000", "memory sqlite"]
+    unit = next(u for u in plan.units() if u.background)
+    command = unit.command(Path("/tmp/x.json"), "python3")
+    assert command[0].endswith("nice")
+    assert command[1:3] == ["-n", "19"]
+    assert command[3:] == ["python3", "-m", "bench", *unit.argv(Path("/tmp/x.json"))]
+    assert unit.shown == "recovery postgresql --k 10000 (nice 19)"
+    foreground = next(u for u in plan.units() if not u.background)
+    assert foreground.shown == foreground.label
+    assert foreground.command(Path("/tmp/x.json"), "python3")[0] == "python3"
 
 
 def test_without_postgresql_nothing_is_planned_on_it() -> None:
