@@ -21,6 +21,7 @@ from telegram.ext import ExtBot
 
 from bot import keyboards, notices, safety_texts
 from bot.context import BotDeps, RotaContext
+from bot.jobs.wake import wake_at
 from bot.outcomes import classify
 from bot.outgoing import Outgoing
 from rota.model import UNKNOWN_OUTCOME, OutboxItem
@@ -285,15 +286,4 @@ async def dispatch_job(context: RotaContext) -> None:
     """JobQueue entry: deliver, then set the alarm for the next due row."""
     deps = context.deps
     await run_dispatch(deps, context.bot)
-    next_due = await delivery.next_due(deps.uow())
-    if next_due is None or context.job_queue is None:
-        return
-    delay = max(0.0, (next_due - deps.clock.now()).total_seconds())
-    for job in context.job_queue.get_jobs_by_name(JOB_NEXT):
-        job.schedule_removal()
-    context.job_queue.run_once(
-        dispatch_job,  # type: ignore[arg-type]
-        dtm.timedelta(seconds=max(0.0, delay)),
-        name=JOB_NEXT,
-        job_kwargs={"misfire_grace_time": None},
-    )
+    wake_at(context, dispatch_job, JOB_NEXT, await delivery.next_due(deps.uow()))

@@ -6,7 +6,6 @@ out within a second or so of falling due; the state lives in the database, not h
 
 from __future__ import annotations
 
-import datetime as dtm
 import logging
 
 from telegram.constants import ChatAction
@@ -14,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import BotDeps, RotaContext
 from bot.jobs.dispatch import AnyBot, run_dispatch
+from bot.jobs.wake import wake_at
 from rota.services import reachability, timers, walks
 
 log = logging.getLogger(__name__)
@@ -37,20 +37,7 @@ async def safety_job(context: RotaContext) -> None:
     """JobQueue entry: one tick, then set the alarm for the next due timer."""
     deps = context.deps
     await run_safety_tick(deps, context.bot)
-    next_due = await timers.next_due(deps.uow())
-    if next_due is None or context.job_queue is None:
-        return
-    delay = (next_due - deps.clock.now()).total_seconds()
-    if delay > 60:
-        return  # the sweep will get there
-    for job in context.job_queue.get_jobs_by_name(JOB_NEXT):
-        job.schedule_removal()
-    context.job_queue.run_once(
-        safety_job,  # type: ignore[arg-type]
-        dtm.timedelta(seconds=max(0.0, delay)),
-        name=JOB_NEXT,
-        job_kwargs={"misfire_grace_time": None},
-    )
+    wake_at(context, safety_job, JOB_NEXT, await timers.next_due(deps.uow()), horizon=60)
 
 
 async def run_reachability_check(deps: BotDeps, bot: AnyBot) -> dict[int, str]:

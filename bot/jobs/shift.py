@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dtm
-
 from bot.context import BotDeps, RotaContext
 from bot.jobs.dispatch import AnyBot, run_dispatch
+from bot.jobs.wake import wake_at
 from rota.services import briefings, debriefs, staffing
 
 JOB_NEXT = "shift-next"
@@ -30,16 +29,4 @@ async def shift_job(context: RotaContext) -> None:
     deps = context.deps
     await run_shift_tick(deps, context.bot)
     due = await briefings.next_due(deps.uow(), config=deps.config, now=deps.clock.now())
-    if due is None or context.job_queue is None:
-        return
-    delay = (due - deps.clock.now()).total_seconds()
-    if delay > 60:
-        return  # the sweep will get there
-    for job in context.job_queue.get_jobs_by_name(JOB_NEXT):
-        job.schedule_removal()
-    context.job_queue.run_once(
-        shift_job,  # type: ignore[arg-type]
-        dtm.timedelta(seconds=max(0.0, delay)),
-        name=JOB_NEXT,
-        job_kwargs={"misfire_grace_time": None},
-    )
+    wake_at(context, shift_job, JOB_NEXT, due, horizon=60)
