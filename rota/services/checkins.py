@@ -66,7 +66,8 @@ async def _close(
         "seq": checkin.seq,
         "total": checkin.total,
     }
-    for sent in await uow.outbox.sent_for(CHECKIN_REF, checkin.id):
+    # A prompt still being sent counts: it is about to arrive, and must not keep its buttons.
+    for sent in await uow.outbox.sent_for(CHECKIN_REF, checkin.id, in_flight=True):
         if sent.kind in PROMPT_KINDS:
             await uow.outbox.add(
                 Notice(
@@ -278,7 +279,7 @@ async def home_safe(
             return HomeResult(home.safe_at or now, changed=False)
         await uow.safety.cancel_timers([TimerKind.HOME_REMIND, TimerKind.HOME_ESCALATE], [home.id])
         await uow.outbox.cancel_pending(HOME_REF, home.id, list(HOME_KINDS))
-        for sent in await uow.outbox.sent_for(HOME_REF, home.id):
+        for sent in await uow.outbox.sent_for(HOME_REF, home.id, in_flight=True):
             if sent.kind in HOME_KINDS:
                 await uow.outbox.add(
                     Notice(

@@ -7,6 +7,7 @@ The domain clock only moves when a test moves it; each move is followed by one s
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -242,3 +243,26 @@ async def test_an_unanswered_alert_climbs_to_the_lead_every_coordinator_and_the_
     for walker in (ana, bea):
         await walker.wait_for("A coordinator (Dee) is following up")
         assert sends_to(bot.tg, walker.id, "following up") == 1
+
+
+async def test_a_check_in_while_the_partners_prompt_is_still_being_sent_updates_it_too(
+    bot: Harness,
+) -> None:
+    """Telegram has both prompts but its answers are slow when Ana sends /ok: Bea's prompt,
+    still on its way by the outbox, is turned into the record as well, not left with buttons."""
+    ana, bea = await _pair(bot)
+    await tick(bot, night(19))
+    await bea.wait_for("The walk has started")
+    bot.tg.set_delay("sendMessage", 1.0)  # each message arrives at once, its answer late
+    bot.clock.set(night(19, 30))
+    sweep = asyncio.create_task(bot.run_job("safety"))
+    prompt_bea = await bea.wait_for("Check-in 1 of 7")
+    in_flight = [r for r in await bot.rows("outbox") if r["kind"] == "checkin_prompt"]
+    assert "sending" in {r["state"] for r in in_flight}
+
+    await ana.send("/ok")
+
+    await edited_to(prompt_bea, "✓ Check-in 1 of 7: Ana checked in")
+    assert prompt_bea.button_texts == []
+    await sweep
+    bot.tg.set_delay("sendMessage", 0)
