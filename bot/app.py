@@ -20,33 +20,45 @@ from bot.pacing import Limits, Pacer
 from bot.updates import InOrderPerPerson, updates_at_once
 from rota.clock import Clock
 from rota.ports import UnitOfWorkFactory
+from rota.services import people
 
 Hook = Callable[[], Awaitable[None]]
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# my_chat_member: being added to a group, so a group that is not the team's can be left.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 BACKLOG_BATCH_SIZE = 100  # getUpdates' default limit
 BACKLOG_BATCHES = 50
 log = logging.getLogger(__name__)
 
 
 async def drain_backlog(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
-    """Handle the updates that waited at Telegram while the bot was down, oldest first.
+    """Take the updates that waited at Telegram while the bot was down; returns how many.
 
-    Runs before the first safety sweep, so a pair who tapped OK (or sent /ok) while the bot
-    was down is checked in before anyone decides they missed it.
+    Safety updates (a check-in, /ok, Need help, an alarm button: bot/updates.py) are handled
+    here, oldest first, before the first safety sweep, so a pair who tapped OK (or sent /ok,
+    which counts at its message's date) while the bot was down is checked in before anyone
+    decides they missed it. The rest go on the application's update queue, ahead of anything
+    the poller fetches: they are handled once the application starts, while the sweeps and
+    the outbox run, instead of holding them back (issue 11). Like any update the poller has
+    fetched, they are lost if the process dies before handling them.
     """
-    handled = 0
+    processor = app.update_processor
+    is_safety = processor.is_safety if isinstance(processor, InOrderPerPerson) else None
+    taken = 0
     for _ in range(BACKLOG_BATCHES):  # bounded: new updates keep arriving while we work
         updates = await app.bot.get_updates(timeout=0, allowed_updates=ALLOWED_UPDATES)
         for update in updates:
-            await app.process_update(update)
-        handled += len(updates)
+            if is_safety is None or is_safety(update):
+                await processor.process_update(update, app.process_update(update))
+            else:
+                app.update_queue.put_nowait(update)
+        taken += len(updates)
         if updates:  # confirm them, so the poller does not see them again
             await app.bot.get_updates(
                 offset=updates[-1].update_id + 1, timeout=0, allowed_updates=ALLOWED_UPDATES
             )
         if len(updates) < BACKLOG_BATCH_SIZE:
             break
-    return handled
+    return taken
 
 
 def build_application(
@@ -77,7 +89,7 @@ def build_application(
         await run_session_sync(app.bot_data.deps)  # so the backlog sees this week's sessions
         backlog = await drain_backlog(app)
         if backlog:
-            log.info("handled %s update(s) that arrived while the bot was down", backlog)
+            log.info("took %s update(s) that arrived while the bot was down", backlog)
         if run_jobs and app.job_queue is not None:
             jobs.schedule(app.job_queue, settings.timezone)
 
@@ -85,14 +97,20 @@ def build_application(
         if on_stop is not None:
             await on_stop()
 
+    pacer = Pacer(pacing)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.api_base_url)
         .defaults(defaults)
         .context_types(ContextTypes(context=RotaContext, bot_data=BotData))
-        .rate_limiter(Pacer(pacing))
-        .concurrent_updates(InOrderPerPerson(updates_at_once(settings.database_url)))
+        .rate_limiter(pacer)
+        .concurrent_updates(
+            InOrderPerPerson(
+                updates_at_once(settings.database_url),
+                duress_words=[settings.rota.template.checkins.duress_word],
+            )
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -104,6 +122,12 @@ def build_application(
         job_queue = app.job_queue
         deps.ring = lambda: jobs.ring_dispatcher(job_queue)
     app.bot_data.deps = deps
+
+    async def is_stranger(telegram_id: int) -> bool:  # a stranger is answered once a minute
+        actor = await people.who_is(deps.uow(), telegram_id=telegram_id, config=deps.config)
+        return actor.volunteer is None and not actor.is_admin
+
+    pacer.is_stranger = is_stranger
     handlers.register(app)
     app.add_error_handler(errors.on_error)
     return app

@@ -22,6 +22,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot import report_texts
 from bot.config import ConfigError, Settings
+from bot.logprivacy import protect_logs
 from rota import calendar as ics
 from rota.clock import SystemClock
 from rota.errors import InvalidInput
@@ -35,6 +36,7 @@ log = logging.getLogger("rotabot")
 T = TypeVar("T")
 EXPORT_FORMATS = ("csv", "ics")
 EXPORT_DAYS = 42  # `export rota` without --to: six weeks
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 DESCRIPTION = """rotabot: a Telegram bot for the street-outreach rota and the safety of walking
 pairs. Settings come from the environment and from a .env file in the current directory
@@ -61,6 +63,7 @@ def _settings(env: Mapping[str, str], *, require_token: bool = True) -> Settings
         settings = Settings.from_env(env, require_token=require_token)
     except ConfigError as err:
         raise CliError(str(err), code=2) from None
+    protect_logs(settings.token)  # redacted by value too, whatever its shape
     try:
         normalise_url(settings.database_url)  # the full parse needs SQLAlchemy, so it is here
     except ValueError as err:  # e.g. postgresql://u@host:port/db: SQLAlchemy's int() fails
@@ -477,15 +480,22 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def configure_logging(*, verbose: bool, quiet: bool = False) -> None:
+    """Log to stderr at INFO (DEBUG with -v, WARNING if quiet), never a secret or what people
+    sent: the token is redacted and content replaced by ids and kinds (bot.logprivacy)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
+        format=LOG_FORMAT,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    protect_logs()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rotabot` console script."""
     args = parser().parse_args(argv)
-    quiet = args.command == "demo"  # the transcript is the output; the bot's log only with -v
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The demo's transcript is the output; the bot's log only with -v.
+    configure_logging(verbose=args.verbose, quiet=args.command == "demo")
     env = load_env(args.env_file)
     commands = {"run": cmd_run, "check": cmd_check}
     try:

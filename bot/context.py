@@ -26,6 +26,8 @@ class BotDeps:
     ring: Callable[[], None] = field(default=lambda: None)
     # Outbox rows this process has claimed and not yet recorded: never claimed again by it.
     held: set[int] = field(default_factory=set)
+    # Groups told "I only work in the team's group" by this process: a flood gets one reply.
+    told_groups: set[int] = field(default_factory=set)
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
 

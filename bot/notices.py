@@ -16,6 +16,9 @@ from bot.outgoing import Outgoing
 from rota.model import UNKNOWN_OUTCOME, OutboxItem
 
 ALARM_KINDS = frozenset({"alert", "alert_location"})  # sent again when the outcome is unknown
+# How long a responder's copy of a walker's place stays live (movable by edits): a day, the
+# longest Telegram allows; an alarm is resolved long before.
+LIVE_PERIOD = 86400
 
 
 FEATURE_RENDERERS: tuple[Callable[[OutboxItem, str], Outgoing | None], ...] = (
@@ -48,7 +51,7 @@ def render(item: OutboxItem, zone: str) -> Outgoing:
     p, kind = item.payload, item.kind
     repeat = item.attempts > 1 and (item.last_error or "").startswith(UNKNOWN_OUTCOME)
     match kind:
-        case "promoted" | "session_cancelled" | "late_withdrawal":
+        case "promoted" | "session_cancelled" | "late_withdrawal" | "left_group":
             return Outgoing(texts.notice(kind, p, zone))
         case "walk_started":
             return Outgoing(safety_texts.walk_started(p, zone))
@@ -64,8 +67,11 @@ def render(item: OutboxItem, zone: str) -> Outgoing:
                 safety_texts.alert(p, zone, repeat=repeat),
                 keyboards.alert(_int(p, "escalation_id")),
             )
-        case "alert_location":
-            return Outgoing(location=(float(str(p["latitude"])), float(str(p["longitude"]))))
+        case "alert_location" | "alert_location_move":
+            return Outgoing(
+                location=(float(str(p["latitude"])), float(str(p["longitude"]))),
+                live_period=LIVE_PERIOD if p.get("live") else None,
+            )
         case "alert_taken":
             return Outgoing(
                 safety_texts.alert_taken(p, zone),

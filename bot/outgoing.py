@@ -14,3 +14,4 @@ class Outgoing:
     text: str = ""
     markup: InlineKeyboardMarkup | None = None
     location: tuple[float, float] | None = None
+    live_period: int | None = None  # seconds: a live location, which later edits can move

@@ -12,6 +12,7 @@ import datetime as dtm
 import io
 from collections.abc import Mapping, Sequence
 
+from bot.csvcells import safe_cell
 from bot.texts import esc
 from rota.localtime import format_clock, format_day, to_local
 from rota.model import SessionBoard, SignUpStatus
@@ -212,11 +213,6 @@ def report_table(report: MonthlyReport, zone: str) -> str:
 def report_message(report: MonthlyReport, zone: str) -> str:
     """The report in chat: the table in a monospace block."""
     return f"<pre>{esc(report_table(report, zone))}</pre>"
-
-
-def safe_cell(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (names are typed by people)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def report_csv(report: MonthlyReport) -> bytes:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.csvcells import safe_row
 from bot.texts import esc, window
 from rota.checkin_plan import describe
 from rota.durations import format_duration
@@ -37,6 +38,10 @@ SOS_AGAIN = (
 LOCATION_KEPT = "📍 Got your location; it's kept for tonight's walk only."
 LOCATION_SENT = "📍 Your location has gone to the coordinators."
 ALREADY_HOME = "You already told me you're home. Thank you!"
+TEAM_DETAILS = (
+    "Phone numbers and where they were last seen are with the coordinators and tonight's "
+    "team lead, never in this group."
+)
 
 
 def _list(payload: Payload, key: str) -> list[Any]:
@@ -100,7 +105,14 @@ _STEP = {
 }
 
 
+def _for_team(payload: Payload) -> bool:
+    """The team group's copy: the domain left phones and places out of it (audience)."""
+    return payload.get("audience") == "team"
+
+
 def _people(payload: Payload) -> str:
+    if _for_team(payload):
+        return TEAM_DETAILS
     lines = []
     for member in _list(payload, "members"):
         name = esc(str(member.get("name")))
@@ -318,15 +330,17 @@ def log_csv(entries: Sequence[LogEntry], zone: str) -> bytes:
     writer.writerow(["time_local", "time_utc", "event", "detail", "pair", "volunteer", "alert"])
     for e in entries:
         writer.writerow(
-            [
-                to_local(e.at, zone).strftime("%Y-%m-%d %H:%M:%S"),
-                e.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                e.event,
-                e.detail,
-                e.pair_id or "",
-                e.volunteer_id or "",
-                e.escalation_id or "",
-            ]
+            safe_row(  # details quote names people chose: "=HYPERLINK(...)" must stay text
+                [
+                    to_local(e.at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    e.event,
+                    e.detail,
+                    e.pair_id or "",
+                    e.volunteer_id or "",
+                    e.escalation_id or "",
+                ]
+            )
         )
     return out.getvalue().encode("utf-8")
 
@@ -411,6 +425,8 @@ def alert_digest(payloads: Sequence[Payload], zone: str, *, repeat: bool) -> lis
         f"{step_line}\nTap <b>Acknowledge these</b> if you're dealing with the alerts in this "
         "message, or acknowledge them one by one in /tonight."
     )
+    if any(_for_team(p) for p in payloads):
+        foot = f"{TEAM_DETAILS}\n{foot}"
     entries = [_digest_entry(p, zone) for p in payloads]
     parts = _pack(entries, head=head, foot=foot)
     if repeat:

@@ -63,11 +63,32 @@ STRANGER = (
 UNKNOWN_COMMAND = "Sorry, I don't know {command}. Send /help to see what I can do."
 NOT_A_COMMAND = "I only understand commands and buttons. Send /help to see them."
 STALE_BUTTON = "That button is out of date. Send /rota or /myshifts for a fresh one."
+# A press whose data is not a button of the pressed message: forged, or the button is gone.
+PRESS_REFUSED = "That button is out of date or isn't on this message, so nothing was changed."
 ERROR = "Sorry, something went wrong on my side and nothing was changed. Please try again."
 GROUP_ONLY = "Use /postrota in the team's group chat."
-PRIVATE_ONLY = "Please use this command in a private chat with me."
+SEND_PRIVATELY = "Please send me {command} in a private chat: I don't show that in a group."
+NOT_TEAM_GROUP = (
+    "Hello! I only work in the outreach team's own group, so I'm leaving this one. "
+    "Volunteers can talk to me in a private chat."
+)
+ADOPT_HINT = "A coordinator can make this group the team's by sending /postrota here."
+FORWARDED = (
+    "That was forwarded, so I haven't taken it as yours and nothing was changed. "
+    "If you mean it, send it to me yourself."
+)
+FORWARDED_LOCATION = (
+    "That location was forwarded, so I haven't kept it as yours. "
+    "To share where you are, use the 📍 button or Telegram's Location option."
+)
+EDITED = (
+    "I only act on new messages, so that edit changed nothing. "
+    "If you meant it, send it again as a new message."
+)
 ASK_PHONE = (
-    "Your number is only shown to coordinators if you miss a check-in or ask for help. "
+    "Your number is shown only in an alert about you (a missed check-in, a call for help, "
+    "or not confirming you got home), and only to the coordinators and that night's team "
+    "lead, never in the team group. "
     "Tap the button below to share it (or ignore this to keep it private)."
 )
 PHONE_SAVED = "Thanks, {name}. Your number is saved; /me shows it and /forgetme deletes it."
@@ -329,6 +350,14 @@ def _when(payload: dict[str, object], zone: str) -> str:
 
 def notice(kind: str, payload: dict[str, object], zone: str) -> str:
     """Render an outbox notice recorded by the domain."""
+    if kind == "left_group":
+        title = esc(str(payload.get("title", "")))
+        by = payload.get("by")
+        who = esc(str(by)) if by else "Someone who is not on the team"
+        return (
+            f"{who} added me to the group “{title}”. I only work in the team's group, "
+            "so I said so there and left. Nothing from that group was kept."
+        )
     when = _when(payload, zone)
     role = esc(str(payload.get("role", "")))
     if kind == "promoted":

@@ -61,6 +61,21 @@ def due_times(
     return times
 
 
+def counts_from(due_at: dtm.datetime, plan: CheckInPlan) -> dtm.datetime:
+    """When a check-in starts to count: half an interval before it is due.
+
+    Earlier than that, a check-in (/ok twice in a row, or a press of a forged button for a
+    later check-in) would close the next one too and leave the pair an interval or more
+    unwatched. The button and /ok share this one rule.
+    """
+    return due_at - plan.interval / 2
+
+
+def may_check_in(due_at: dtm.datetime, at: dtm.datetime, plan: CheckInPlan) -> bool:
+    """Whether a check-in made at `at` counts for the one due at `due_at` (due now or late)."""
+    return at >= counts_from(due_at, plan)
+
+
 def describe(plan: CheckInPlan) -> str:
     """The plan in plain words, for coordinators and briefings."""
     return (

@@ -44,6 +44,17 @@ class EscalationState(StrEnum):
     RESOLVED = "resolved"
 
 
+class Audience(StrEnum):
+    """Who reads one copy of an alarm: phone numbers and places only reach those who act on it.
+
+    The volunteers are told their number is seen by the coordinators and the night's team
+    lead; a group (the team chat) hears who and what happened, and that they have the details.
+    """
+
+    RESPONDERS = "responders"  # on-call, team lead, coordinators, each in a private chat
+    TEAM = "team"  # the team group: never a phone number or a place
+
+
 class TimerKind(StrEnum):
     """Scheduled safety actions; each is a row with a due time, fired exactly once."""
 

@@ -9,12 +9,36 @@ while every action produces the complete update a real Telegram client would cau
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .server import BotMessage, CallbackAnswer, FakeTelegram
 
 JSON = dict[str, Any]
+
+# The account Telegram puts in ``from`` when a group admin posts anonymously ("Remain anonymous").
+ANONYMOUS_ADMIN: JSON = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+# Who a forwarded text came from when a test does not say: someone the bot has never seen.
+SOMEONE_ELSE: JSON = {"id": 5_550_001, "is_bot": False, "first_name": "Someone Else"}
+# What a forward copies from the original message (Telegram keeps the content and entities).
+_FORWARDED_KEYS = (
+    "text",
+    "entities",
+    "caption",
+    "caption_entities",
+    "location",
+    "venue",
+    "contact",
+    "photo",
+    "document",
+    "sticker",
+)
 
 
 def _utf16_len(text: str) -> int:
@@ -95,11 +119,102 @@ class FakeUser:
         self.tg.mark_started(self)
         return self.tg.new_user_message(self.chat_id, self, _text_content(text))
 
-    async def send_in(self, group: FakeGroup, text: str) -> JSON:
-        """Write in a group; does not open a private chat, exactly like Telegram."""
+    async def send_in(self, group: FakeGroup, text: str, *, anonymous: bool = False) -> JSON:
+        """Write in a group; does not open a private chat, exactly like Telegram.
+
+        With ``anonymous`` the person is an admin posting as the group ("Remain anonymous"):
+        ``from`` is GroupAnonymousBot and ``sender_chat`` the group, so the bot cannot tell
+        which admin wrote.
+        """
         if self not in group.members:
             raise AssertionError(f"{self} is not a member of {group}; add them first")
-        return self.tg.new_user_message(group.chat_id, self, _text_content(text))
+        content = _text_content(text)
+        if not anonymous:
+            return self.tg.new_user_message(group.chat_id, self, content)
+        if self not in group.admins:
+            raise AssertionError(f"{self} is not an admin of {group}; only admins are anonymous")
+        content["sender_chat"] = self.tg.chat_dict(group.chat_id)
+        return self.tg.new_user_message(group.chat_id, self, content, sender=ANONYMOUS_ADMIN)
+
+    async def forward(self, message: JSON | BotMessage, *, to: FakeGroup | None = None) -> JSON:
+        """Forward a message (anyone's: text, location, venue, contact) to the bot or a group.
+
+        The new message is the forwarder's (``from`` is this person) and carries
+        ``forward_origin`` naming the original sender and date (Bot API 7+). The content is
+        copied with its entities, so a forwarded "/invite" still has its bot_command entity,
+        as in real Telegram. A forward of a forward keeps the first origin. A live location
+        arrives as a plain location (no ``live_period``): the copy never moves.
+        """
+        original = self.tg.message_dict(message) if not isinstance(message, dict) else message
+        content: JSON = {
+            key: copy.deepcopy(original[key]) for key in _FORWARDED_KEYS if key in original
+        }
+        if not content:
+            raise AssertionError(f"nothing to forward in {original!r}")
+        for place in (content.get("location"), content.get("venue", {}).get("location")):
+            if place is not None:
+                for live in ("live_period", "heading", "proximity_alert_radius"):
+                    place.pop(live, None)
+        origin = original.get("forward_origin")
+        if origin is None:
+            sender = original.get("from")
+            if sender is None:
+                raise AssertionError("the message to forward has no sender (`from`)")
+            origin = {"type": "user", "sender_user": sender, "date": original["date"]}
+        content["forward_origin"] = copy.deepcopy(origin)
+        return self._deliver(content, to)
+
+    async def forward_text(
+        self,
+        text: str,
+        *,
+        origin: FakeUser | None = None,
+        to: FakeGroup | None = None,
+    ) -> JSON:
+        """Forward a text someone else wrote (by default a stranger the bot never saw)."""
+        sender = origin.to_dict() if origin is not None else dict(SOMEONE_ELSE)
+        written: JSON = {
+            "message_id": 1,
+            "date": int(self.tg.clock()) - 60,
+            "chat": {"id": sender["id"], "type": "private", "first_name": sender["first_name"]},
+            "from": sender,
+            **_text_content(text),
+        }
+        return await self.forward(written, to=to)
+
+    async def send_venue(
+        self, latitude: float, longitude: float, title: str, address: str
+    ) -> JSON:
+        """Share a place picked from the map: a ``venue`` that also carries ``location``."""
+        self.tg.mark_started(self)
+        location: JSON = {"latitude": latitude, "longitude": longitude}
+        venue: JSON = {"location": dict(location), "title": title, "address": address}
+        return self.tg.new_user_message(self.chat_id, self, {"venue": venue, "location": location})
+
+    async def edit(self, message: JSON, new_text: str) -> JSON:
+        """Edit one's own text message: the bot gets an ``edited_message`` with the new text.
+
+        The bot_command entity is recomputed from the new text, as Telegram does, so an
+        edited "/invite" re-delivers a command (PTB's CommandHandler handles it by default).
+        """
+        sender = message.get("from", {})
+        if sender.get("id") != self.id and message.get("sender_chat") is None:
+            raise AssertionError(f"{self} can only edit their own messages, not {sender!r}")
+        if "text" not in message:
+            raise AssertionError("only text messages can be edited to new text")
+        current = self.tg.user_message(message["chat"]["id"], message["message_id"])
+        return self.tg.edit_user_message(
+            current, _text_content(new_text), remove=("text", "entities")
+        )
+
+    def _deliver(self, content: JSON, to: FakeGroup | None) -> JSON:
+        """Queue a message from this person in their private chat or in a group."""
+        if to is None:
+            self.tg.mark_started(self)
+            return self.tg.new_user_message(self.chat_id, self, content)
+        if self not in to.members:
+            raise AssertionError(f"{self} is not a member of {to}; add them first")
+        return self.tg.new_user_message(to.chat_id, self, content)
 
     async def share_contact(self, phone: str) -> JSON:
         """Press a "share my phone number" keyboard button."""
@@ -238,6 +353,15 @@ class FakeGroup:
             self.members.remove(user)
         if user in self.admins:
             self.admins.remove(user)
+
+    @property
+    def bot_left(self) -> bool:
+        """Whether the bot is out of this group (it called leaveChat, or was never added back)."""
+        return self.tg.bot_left(self)
+
+    async def add_bot(self, *, by: FakeUser) -> JSON:
+        """A member adds the bot to this group: the bot gets a ``my_chat_member`` update."""
+        return self.tg.add_bot_to_group(self, by=by)
 
     def messages(self, *, include_deleted: bool = False) -> list[BotMessage]:
         """The bot's messages in the group, oldest first."""

@@ -62,6 +62,8 @@ NO_TEXT_TO_EDIT = "Bad Request: there is no text in the message to edit"
 DELETE_NOT_FOUND = "Bad Request: message to delete not found"
 CANT_DELETE = "Bad Request: message can't be deleted for everyone"
 REPLY_NOT_FOUND = "Bad Request: message to be replied not found"
+NOT_A_MEMBER = "Forbidden: bot is not a member of the supergroup chat"
+PRIVATE_LEAVE = "Bad Request: chat member status can't be changed in private chats"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
@@ -919,6 +921,7 @@ class FakeTelegram:
         self._chats: dict[int, _Chat] = {}
         self._started: set[int] = set()
         self._blocked: set[int] = set()
+        self._left_chats: set[int] = set()  # groups the bot left (leaveChat)
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._queries: dict[str, _PendingQuery] = {}
         self._failures: dict[str, deque[_Failure]] = {}
@@ -957,11 +960,14 @@ class FakeTelegram:
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
             "sendLocation": self._send_location,
+            "editMessageLiveLocation": self._edit_message_live_location,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
             "sendChatAction": self._send_chat_action,
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
+            "getChatAdministrators": self._get_chat_administrators,
+            "leaveChat": self._leave_chat,
             "setChatMenuButton": self._set_chat_menu_button,
         }.items():
             self._handlers[name.lower()] = (name, handler)
@@ -1063,6 +1069,52 @@ class FakeTelegram:
         self.groups[chat_id] = group
         self._chats[chat_id] = _Chat(id=chat_id, type="supergroup", title=title)
         return group
+
+    def group_added_by(
+        self,
+        by: FakeUser,
+        title: str,
+        members: list[FakeUser] | tuple[FakeUser, ...] = (),
+        *,
+        admins: list[FakeUser] | tuple[FakeUser, ...] = (),
+    ) -> FakeGroup:
+        """A group someone made and then added the bot to (any group, not the team's).
+
+        ``by`` is its creator (an admin). The bot gets the ``my_chat_member`` update (and the
+        "new member" service message) it would get from Telegram, if it asked for them.
+        """
+        group = self.group(title, members, admins=[by, *[a for a in admins if a is not by]])
+        self._left_chats.add(group.chat_id)
+        self.add_bot_to_group(group, by=by)
+        return group
+
+    def add_bot_to_group(self, group: FakeGroup, *, by: FakeUser) -> JSON:
+        """A member adds the bot to a group; returns the ``my_chat_member`` update queued.
+
+        Like Telegram, two updates are queued: ``my_chat_member`` (left -> member, ``from`` is
+        who added it; only delivered if the bot lists it in ``allowed_updates``) and a
+        service ``message`` with ``new_chat_members`` [the bot]. Groups made by ``tg.group``
+        already have the bot; this is for a group it left or one made by ``group_added_by``.
+        """
+        if by not in group.members:
+            raise AssertionError(f"{by} is not a member of {group}; only members add bots")
+        self._left_chats.discard(group.chat_id)
+        update = self.queue_update(
+            "my_chat_member",
+            {
+                "chat": self.chat_dict(group.chat_id),
+                "from": by.to_dict(),
+                "date": int(self.clock()),
+                "old_chat_member": {"status": "left", "user": self.bot_user()},
+                "new_chat_member": {"status": "member", "user": self.bot_user()},
+            },
+        )
+        self.new_user_message(group.chat_id, by, {"new_chat_members": [self.bot_user()]})
+        return update
+
+    def bot_left(self, group: FakeGroup) -> bool:
+        """Whether the bot is out of a group (it called leaveChat, or was never added)."""
+        return group.chat_id in self._left_chats
 
     def has_started(self, user: FakeUser) -> bool:
         """Whether the user ever wrote to the bot privately (so the bot may message them)."""
@@ -1294,8 +1346,14 @@ class FakeTelegram:
         self._updates_signal.fire()
         return update
 
-    def new_user_message(self, chat_id: int, user: FakeUser, content: JSON) -> JSON:
-        """A message from a person: takes the chat's next message id and is queued."""
+    def new_user_message(
+        self, chat_id: int, user: FakeUser, content: JSON, *, sender: JSON | None = None
+    ) -> JSON:
+        """A message from a person: takes the chat's next message id and is queued.
+
+        ``sender`` replaces ``from`` (an anonymous admin posts as GroupAnonymousBot). In a
+        group the bot has left the message exists but no update is sent, as in Telegram.
+        """
         chat = self._chats.get(chat_id)
         if chat is None:
             raise AssertionError(f"chat {chat_id} does not exist in the fake")
@@ -1303,20 +1361,35 @@ class FakeTelegram:
             "message_id": chat.next_message_id,
             "date": int(self.clock()),
             "chat": self.chat_dict(chat_id),
-            "from": user.to_dict(),
+            "from": dict(sender) if sender is not None else user.to_dict(),
             **content,
         }
         chat.next_message_id += 1
         chat.user_messages[message["message_id"]] = message
-        self.queue_update("message", message)
+        if chat_id not in self._left_chats:
+            self.queue_update("message", message)
         return message
 
-    def edit_user_message(self, message: JSON, changes: JSON) -> JSON:
-        """A person edits their message (e.g. a live location moves): an edited_message."""
+    def user_message(self, chat_id: int, message_id: int) -> JSON:
+        """A person's message in its current (possibly edited) state."""
+        try:
+            return self._chats[chat_id].user_messages[message_id]
+        except KeyError:
+            raise AssertionError(f"no user message #{message_id} in chat {chat_id}") from None
+
+    def edit_user_message(
+        self, message: JSON, changes: JSON, *, remove: tuple[str, ...] = ()
+    ) -> JSON:
+        """A person edits their message (e.g. a live location moves): an edited_message.
+
+        ``remove`` drops fields first, so new text does not keep the old text's entities.
+        """
         chat = self._chats[message["chat"]["id"]]
-        edited = {**message, **changes, "edit_date": int(self.clock())}
+        kept = {k: v for k, v in message.items() if k not in remove}
+        edited = {**kept, **changes, "edit_date": int(self.clock())}
         chat.user_messages[edited["message_id"]] = edited
-        self.queue_update("edited_message", edited)
+        if chat.id not in self._left_chats:
+            self.queue_update("edited_message", edited)
         return edited
 
     def queue_callback_query(self, user: FakeUser, msg: BotMessage, data: str) -> str:
@@ -1514,6 +1587,7 @@ class FakeTelegram:
         chat = self._chats.get(chat_id)
         if chat is None:
             raise _bad(CHAT_NOT_FOUND)
+        self._check_member(chat)
         if chat.type == "private":
             if chat_id in self._blocked:
                 raise ApiError(403, BLOCKED)
@@ -1529,7 +1603,13 @@ class FakeTelegram:
             chat = None
         if chat is None:
             raise _bad(CHAT_NOT_FOUND)
+        self._check_member(chat)
         return chat
+
+    def _check_member(self, chat: _Chat) -> None:
+        """A group the bot left answers every method with 403, as Telegram does."""
+        if chat.id in self._left_chats:
+            raise ApiError(403, NOT_A_MEMBER)
 
     def _check_reply_target(self, chat: _Chat, params: JSON) -> int | None:
         target: Any = params.get("reply_to_message_id")
@@ -1836,6 +1916,23 @@ class FakeTelegram:
         )
         return self.message_dict(msg)
 
+    async def _edit_message_live_location(self, params: JSON) -> JSON:
+        """Move a live location the bot sent; a plain or expired one can't be edited."""
+        msg = self._message_to_edit(params)
+        if msg.kind != "location" or msg.live_period is None:
+            raise _bad(CANT_BE_EDITED)
+        if msg.live_period != 0x7FFFFFFF and self.clock() > msg.date + msg.live_period:
+            raise _bad(CANT_BE_EDITED)
+        latitude = _float_param(params, "latitude")
+        longitude = _float_param(params, "longitude")
+        if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
+            raise _bad("Bad Request: wrong location specified")
+        if (latitude, longitude) == (msg.latitude, msg.longitude):
+            raise _bad(NOT_MODIFIED)
+        msg.latitude, msg.longitude = latitude, longitude
+        self._mark_edited(msg, params)
+        return self.message_dict(msg)
+
     async def _send_file(self, params: JSON, kind: str) -> JSON:
         chat = self._chat_for_send(params)
         file_id, upload = self._file_param(params, kind)
@@ -1899,26 +1996,55 @@ class FakeTelegram:
             return {"status": "member", "user": person.to_dict()}
         group = self.groups[chat.id]
         if person in group.admins:
-            return {
-                "status": "administrator",
-                "user": person.to_dict(),
-                "can_be_edited": False,
-                "is_anonymous": False,
-                "can_manage_chat": True,
-                "can_delete_messages": True,
-                "can_manage_video_chats": True,
-                "can_restrict_members": True,
-                "can_promote_members": False,
-                "can_change_info": True,
-                "can_invite_users": True,
-                "can_post_stories": False,
-                "can_edit_stories": False,
-                "can_delete_stories": False,
-                "can_pin_messages": True,
-            }
+            return self._admin_member(person)
         if person in group.members:
             return {"status": "member", "user": person.to_dict()}
         return {"status": "left", "user": person.to_dict()}
+
+    @staticmethod
+    def _admin_member(person: FakeUser) -> JSON:
+        """A ChatMemberAdministrator object, every field PTB 22 requires."""
+        return {
+            "status": "administrator",
+            "user": person.to_dict(),
+            "can_be_edited": False,
+            "is_anonymous": False,
+            "can_manage_chat": True,
+            "can_delete_messages": True,
+            "can_manage_video_chats": True,
+            "can_restrict_members": True,
+            "can_promote_members": False,
+            "can_change_info": True,
+            "can_invite_users": True,
+            "can_post_stories": False,
+            "can_edit_stories": False,
+            "can_delete_stories": False,
+            "can_pin_messages": True,
+        }
+
+    async def _get_chat_administrators(self, params: JSON) -> list[JSON]:
+        chat = self._known_chat(params)
+        if chat.type == "private":
+            raise _bad("Bad Request: there are no administrators in the private chat")
+        return [self._admin_member(person) for person in self.groups[chat.id].admins]
+
+    async def _leave_chat(self, params: JSON) -> bool:
+        chat = self._known_chat(params)
+        if chat.type == "private":
+            raise _bad(PRIVATE_LEAVE)
+        self._left_chats.add(chat.id)
+        self.queue_update(
+            "my_chat_member",
+            {
+                "chat": self.chat_dict(chat.id),
+                "from": self.bot_user(),
+                "date": int(self.clock()),
+                "old_chat_member": {"status": "member", "user": self.bot_user()},
+                "new_chat_member": {"status": "left", "user": self.bot_user()},
+            },
+        )
+        self._state_signal.fire()
+        return True
 
     async def _set_chat_menu_button(self, params: JSON) -> bool:
         chat_id = self._known_chat(params).id if params.get("chat_id") is not None else None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import BotCommand
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import BotCommand, Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, TypeHandler, filters
 
 from bot.handlers import (
     briefing,
@@ -18,6 +18,7 @@ from bot.handlers import (
     start,
     tonight,
 )
+from bot.handlers.access import Place, button, command, message_guards, team_groups_only
 
 COMMANDS = [
     BotCommand("rota", "Upcoming sessions: claim a shift"),
@@ -36,48 +37,62 @@ COMMANDS = [
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Add every handler in order."""
-    commands: dict[str, Any] = {
-        "start": start.start,
-        "help": start.show_help,
-        "name": start.rename,
-        "phone": start.ask_phone,
-        "me": start.show_me,
-        "forgetme": start.ask_forget,
-        "rota": rota.show_rota,
-        "myshifts": rota.show_my_shifts,
-        "postrota": rota.post_rota,
-        "invite": coordinator.invite,
-        "volunteers": coordinator.list_volunteers,
-        "tag": coordinator.tag,
-        "untag": coordinator.untag,
-        "remove": coordinator.remove,
-        "addsession": coordinator.add_session,
-        "cancelsession": coordinator.cancel_session,
-        "session": coordinator.show_session,
-        "ok": safety.ok,
-        "sos": safety.sos,
-        "endwalk": safety.end_walk,
-        "tonight": tonight.show_tonight,
-        "log": tonight.show_log,
-        "pairs": tonight.show_pairs,
-        "checkins": tonight.checkin_plan,
-    }
-    handlers: list[Any] = [CommandHandler(name, cb) for name, cb in commands.items()]
-    handlers += [
-        MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, start.save_contact),
-        CallbackQueryHandler(rota.rota_button, pattern=r"^ro:"),
-        CallbackQueryHandler(rota.my_shifts_button, pattern=r"^ms:"),
-        CallbackQueryHandler(start.forget_button, pattern=r"^me:"),
-        CallbackQueryHandler(safety.checkin_button, pattern=r"^ci:"),
-        CallbackQueryHandler(safety.alarm_button, pattern=r"^es:"),
-        CallbackQueryHandler(safety.home_button, pattern=r"^hs:"),
-        CallbackQueryHandler(safety.end_walk, pattern=r"^wk:e$"),
-        CallbackQueryHandler(tonight.pairs_button, pattern=r"^pr:"),
-        MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, safety.location),
+    """Add every handler in order: where each command and button works is declared here.
+
+    The README's "Who can do what, where" table is this list; who may act is checked by the
+    domain on every call.
+    """
+    private, team, both = Place.PRIVATE, Place.TEAM, Place.BOTH
+    commands = [
+        command("start", start.start, private),
+        command("help", start.show_help, both),
+        command("name", start.rename, private),
+        command("phone", start.ask_phone, private),
+        command("me", start.show_me, private),
+        command("forgetme", start.ask_forget, private),
+        command("rota", rota.show_rota, both),  # in a group: a pointer to /postrota
+        command("myshifts", rota.show_my_shifts, private),
+        command("postrota", rota.post_rota, team),
+        # Coordinators' commands show names, rosters and invite links: private chats only.
+        command("invite", coordinator.invite, private),
+        command("volunteers", coordinator.list_volunteers, private),
+        command("tag", coordinator.tag, private),
+        command("untag", coordinator.untag, private),
+        command("remove", coordinator.remove, private),
+        command("addsession", coordinator.add_session, private),
+        command("cancelsession", coordinator.cancel_session, private),
+        command("session", coordinator.show_session, private),
+        command("tonight", tonight.show_tonight, private),
+        command("log", tonight.show_log, private),
+        command("pairs", tonight.show_pairs, private),
+        command("checkins", tonight.checkin_plan, private),
+        # A walker in trouble may type these anywhere.
+        command("ok", safety.ok, both),
+        command("sos", safety.sos, both),
+        command("endwalk", safety.end_walk, both),
+    ]
+    buttons = [
+        button("ro", rota.rota_button, both),  # the team post's join buttons too
+        button("ms", rota.my_shifts_button, private),
+        button("me", start.forget_button, private),
+        button("ci", safety.checkin_button, private, urgent=frozenset({"h"})),  # Need help
+        button("es", safety.alarm_button, both),  # the team group gets a copy of late alarms
+        button("hs", safety.home_button, private),
+        button("wk", safety.end_walk, private),
+        button("pr", tonight.pairs_button, private),
+    ]
+    handlers: list[Any] = [
+        *message_guards(),
+        *commands,
         *briefing.handlers(),
         *staffing.handlers(),
         *reports.handlers(),
+        *buttons,
+        MessageHandler(
+            filters.CONTACT & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
+            start.save_contact,
+        ),
+        MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, safety.location),
         # fallbacks: every other command, stray text and unclaimed button gets an answer
         MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, fallback.unknown_command),
         MessageHandler(
@@ -85,4 +100,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         ),
         CallbackQueryHandler(fallback.unknown_button),
     ]
+    # Before everything: a group that is not the team's is told once and left.
+    app.add_handler(TypeHandler(Update, team_groups_only), group=-1)
     app.add_handlers(handlers)

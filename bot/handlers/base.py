@@ -37,20 +37,6 @@ def coordinators_only(func: Handler) -> Handler:
     return wrapper
 
 
-def private_only(func: Handler) -> Handler:
-    """Commands about oneself belong in the private chat, not the team group."""
-
-    @functools.wraps(func)
-    async def wrapper(update: Update, context: RotaContext) -> None:
-        if not is_private(update):
-            if update.effective_message is not None:
-                await update.effective_message.reply_text(texts.PRIVATE_ONLY)
-            return
-        await func(update, context)
-
-    return wrapper
-
-
 async def edit_in_place(
     query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
 ) -> None:

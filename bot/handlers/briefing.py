@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import briefing_texts, texts
+from bot import briefing_texts
 from bot.context import RotaContext
-from bot.handlers.base import command_args, coordinators_only, is_private, refusals_answered
+from bot.handlers.access import Place, button, command
+from bot.handlers.base import command_args, coordinators_only, refusals_answered
 from rota.errors import InvalidInput
 from rota.localtime import format_clock
 from rota.services import briefings
@@ -27,9 +27,6 @@ async def brief(update: Update, context: RotaContext) -> None:
     """/brief YYYY-MM-DD [note]: list a session's safety notes, or add one."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    if not is_private(update):  # notes may concern third parties: never in a group
-        await message.reply_text(texts.PRIVATE_ONLY)
         return
     parts = command_args(update).split(maxsplit=1)
     if not parts:
@@ -106,10 +103,10 @@ async def got_it_button(update: Update, context: RotaContext) -> None:
 def handlers() -> list[Any]:
     """This feature's handlers, registered before the fallbacks.
 
-    Commands answer new messages only: editing a /brief message must not add the note twice.
+    Notes may concern third parties: never in a group.
     """
     return [
-        CommandHandler("brief", brief, filters=filters.UpdateType.MESSAGE),
-        CommandHandler("briefstatus", brief_status, filters=filters.UpdateType.MESSAGE),
-        CallbackQueryHandler(got_it_button, pattern=r"^bf:"),
+        command("brief", brief, Place.PRIVATE),
+        command("briefstatus", brief_status, Place.PRIVATE),
+        button(briefing_texts.PREFIX, got_it_button, Place.PRIVATE),
     ]

@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 from telegram import BotCommand, InputFile, Update
-from telegram.ext import CommandHandler
 
 from bot import report_texts
 from bot.context import RotaContext
+from bot.handlers.access import Place, command
 from bot.handlers.base import command_args, coordinators_only, is_private, refusals_answered
 from rota.errors import InvalidInput
 from rota.services import debriefs, reports
@@ -17,7 +17,6 @@ from rota.services import debriefs, reports
 COMMANDS: list[BotCommand] = [  # shown in Telegram's command menu
     BotCommand("mycalendar", "Your shifts as a calendar file"),
 ]
-PRIVATE_ONLY = "Please send {command} to me in a private chat."
 
 
 async def offer_debrief_text(update: Update, context: RotaContext, text: str) -> bool:
@@ -44,9 +43,6 @@ async def show_debrief(update: Update, context: RotaContext) -> None:
     """/debrief: the debrief question waiting for you, again."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    if not is_private(update):
-        await message.reply_text(PRIVATE_ONLY.format(command="/debrief"))
         return
     deps = context.deps
     reply = await debriefs.current(
@@ -95,9 +91,6 @@ async def my_calendar(update: Update, context: RotaContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    if not is_private(update):
-        await message.reply_text(PRIVATE_ONLY.format(command="/mycalendar"))
-        return
     deps = context.deps
     mine = await reports.my_calendar(
         deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
@@ -114,7 +107,7 @@ async def my_calendar(update: Update, context: RotaContext) -> None:
 def handlers() -> list[Any]:
     """This feature's handlers, registered before the fallbacks."""
     return [
-        CommandHandler("debrief", show_debrief),
-        CommandHandler("report", monthly_report),
-        CommandHandler("mycalendar", my_calendar),
+        command("debrief", show_debrief, Place.PRIVATE),
+        command("report", monthly_report, Place.PRIVATE),
+        command("mycalendar", my_calendar, Place.PRIVATE),
     ]

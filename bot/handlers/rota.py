@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import keyboards, texts
 from bot.context import RotaContext
-from bot.handlers.base import edit_in_place, is_private, private_only, refusals_answered
+from bot.handlers.base import edit_in_place, is_private, refusals_answered
 from rota.errors import RoleFull
 from rota.model import SessionBoard, SignUpStatus
 from rota.services import posts, sessions, signups
@@ -94,7 +94,6 @@ async def rota_button(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
-@private_only
 async def show_my_shifts(update: Update, context: RotaContext) -> None:
     """/myshifts: the caller's shifts with Withdraw buttons."""
     message, user = update.effective_message, update.effective_user
@@ -166,11 +165,10 @@ async def post_rota(update: Update, context: RotaContext) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
-    if is_private(update):
-        await message.reply_text(texts.GROUP_ONLY)
-        return
     deps = context.deps
-    await posts.check_can_post(deps.uow(), telegram_id=user.id, config=deps.config)
+    await posts.check_can_post(
+        deps.uow(), telegram_id=user.id, chat_id=chat.id, config=deps.config
+    )
     boards = await sessions.upcoming_boards(
         deps.uow(),
         telegram_id=None,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand, CallbackQuery, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import keyboards, texts
 from bot import staffing_texts as words
 from bot.context import RotaContext
-from bot.handlers.base import edit_in_place, private_only, refusals_answered
+from bot.handlers.access import Place, button, command
+from bot.handlers.base import edit_in_place, refusals_answered
 from rota.services import staffing
 
 COMMANDS: list[BotCommand] = [BotCommand("cover", "Ask someone to cover your shift")]
@@ -19,9 +19,9 @@ COMMANDS: list[BotCommand] = [BotCommand("cover", "Ask someone to cover your shi
 def handlers() -> list[Any]:
     """This feature's handlers, registered before the fallbacks."""
     return [
-        CommandHandler("cover", show_cover),
-        CallbackQueryHandler(reminder_button, pattern=r"^rm:"),
-        CallbackQueryHandler(cover_button, pattern=r"^cv:"),
+        command("cover", show_cover, Place.PRIVATE),
+        button("rm", reminder_button, Place.PRIVATE),
+        button("cv", cover_button, Place.PRIVATE),
     ]
 
 
@@ -80,7 +80,6 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
-@private_only
 async def show_cover(update: Update, context: RotaContext) -> None:
     """/cover: the caller's confirmed shifts, each with an Ask for cover button."""
     message, user = update.effective_message, update.effective_user

@@ -6,13 +6,12 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot import keyboards, texts
 from bot.context import RotaContext
-from bot.handlers.base import command_args, private_only, refusals_answered
+from bot.handlers.base import command_args, refusals_answered
 from rota.model import COORDINATOR_TAG
 from rota.services import people
 
 
 @refusals_answered
-@private_only
 async def start(update: Update, context: RotaContext) -> None:
     """/start [code]: join with an invite code, or get a welcome or a polite explanation."""
     message, user = update.effective_message, update.effective_user
@@ -82,7 +81,6 @@ async def rename(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
-@private_only
 async def ask_phone(update: Update, context: RotaContext) -> None:
     """/phone: offer Telegram's share-contact button."""
     message, user = update.effective_message, update.effective_user
@@ -116,7 +114,6 @@ async def save_contact(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
-@private_only
 async def show_me(update: Update, context: RotaContext) -> None:
     """/me: everything stored about the caller."""
     message, user = update.effective_message, update.effective_user
@@ -130,7 +127,6 @@ async def show_me(update: Update, context: RotaContext) -> None:
 
 
 @refusals_answered
-@private_only
 async def ask_forget(update: Update, context: RotaContext) -> None:
     """/forgetme: ask before erasing."""
     message, user = update.effective_message, update.effective_user

@@ -50,10 +50,11 @@ async def deliver(bot: AnyBot, item: OutboxItem, deps: BotDeps) -> Outcome:
     try:
         out = notices.render(item, deps.config.zone)
     except (KeyError, ValueError, TypeError) as err:
-        log.error("cannot render outbox %s (%s): %s", item.id, item.kind, err)
+        # The error's message may quote the payload (names, phone numbers): its type only.
+        log.error("cannot render outbox %s (%s): %s", item.id, item.kind, type(err).__name__)
         plain = notices.fallback(item)
         if plain is None:
-            return GiveUp(f"cannot render {item.kind}: {err}")
+            return GiveUp(f"cannot render {item.kind}: {type(err).__name__}")
         out = plain
     try:
         if item.edit_of is not None:
@@ -63,6 +64,7 @@ async def deliver(bot: AnyBot, item: OutboxItem, deps: BotDeps) -> Outcome:
                 item.chat_id,
                 latitude=out.location[0],
                 longitude=out.location[1],
+                live_period=out.live_period,
                 rate_limit_args=item.priority,
             )
         else:
@@ -91,6 +93,15 @@ async def _edit(bot: AnyBot, item: OutboxItem, out: Outgoing, deps: BotDeps) -> 
     target = found.message
     if target is None or target.message_id is None:
         return GiveUp("the message to edit was never delivered")
+    if out.location is not None:  # a live location moved: the same pin, a new place
+        await bot.edit_message_live_location(
+            chat_id=target.chat_id,
+            message_id=target.message_id,
+            latitude=out.location[0],
+            longitude=out.location[1],
+            rate_limit_args=item.priority,
+        )
+        return Sent(message_id=target.message_id)
     if await delivery.is_digest(deps.uow(), target):
         # Rewriting a digest with one alarm's news would hide the others: say it below it.
         message = await bot.send_message(
@@ -129,7 +140,9 @@ async def deliver_digest(
             parts = safety_texts.alert_digest(payloads, zone, repeat=repeat)
             markup = keyboards.alert_digest()
     except (KeyError, ValueError, TypeError) as err:
-        log.error("cannot render a digest of %s %s rows: %s", len(items), first.kind, err)
+        log.error(
+            "cannot render a digest of %s %s rows: %s", len(items), first.kind, type(err).__name__
+        )
         return [(item, await deliver(bot, item, deps)) for item in items]
     results: list[tuple[OutboxItem, Outcome]] = []
     start = 0

@@ -57,7 +57,7 @@ async def run_reachability_check(deps: BotDeps, bot: AnyBot) -> dict[int, str]:
         await deps.dispatcher_idle()
         await _probe(bot, chat_id, name, unreachable)
     if unreachable:
-        log.warning("the bot cannot message: %s", ", ".join(sorted(unreachable.values())))
+        log.warning("the bot cannot message chats %s", ", ".join(map(str, sorted(unreachable))))
         await reachability.report_unreachable(
             deps.uow(), unreachable, config=deps.config, now=deps.clock.now()
         )
@@ -71,7 +71,7 @@ async def _probe(bot: AnyBot, chat_id: int, name: str, unreachable: dict[int, st
     except (Forbidden, BadRequest):
         unreachable[chat_id] = name
     except TelegramError:
-        log.warning("could not probe %s", name, exc_info=True)
+        log.warning("could not probe chat %s", chat_id, exc_info=True)
 
 
 async def reachability_job(context: RotaContext) -> None:

@@ -4,6 +4,10 @@ Step 1 is the session's on-call coordinator (all coordinators if nobody took tha
 Step 2 adds the team lead and every coordinator. Step 3 and later add the team chat, and the
 step repeats until someone acknowledges. An SOS goes to every step at once. A duress alert
 goes silently to the on-call and the coordinators, never to the pair or the team chat.
+
+Phone numbers and places go only to the people who act (on-call, lead, coordinators): the
+team chat's copy says who and what, and that the coordinators have the details. That is
+decided here, per chat, so the team chat's outbox rows never even hold them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from rota.ports import UnitOfWork
 from rota.safety_model import (
     LEAD_ROLE,
     ONCALL_ROLE,
+    Audience,
     CheckIn,
     CheckInState,
     Escalation,
@@ -35,7 +40,34 @@ from rota.services.common import coordinator_chats, iso, load_actor
 
 ALL_STEPS = 99  # an SOS: everyone in the chain at once
 ALARM_PRIORITY = 0  # alarms jump every queue
+PLACE_PRIORITY = 1  # a moved location: after any new alarm, before everything else
 ESCALATION_REF = "escalation"
+NEWS_REF = "news"  # rows about an alarm that are not the alert itself (news, moved places)
+# A live location moves every few seconds; each responder's copy of it is edited at most
+# once per slot, with the latest place (measured: 10 updates -> 1 edit per chat, not 10
+# new messages to every chat at alarm priority).
+PLACE_EVERY = dtm.timedelta(seconds=10)
+_SLOTS_FROM = dtm.datetime(2000, 1, 1, tzinfo=dtm.UTC)
+# Alarms about one person whose shared location follows them to the responders.
+FOLLOWED = frozenset({EscalationKind.SOS, EscalationKind.DURESS})
+# What the team chat's copy of an alarm may say: who, what, when and where the session is.
+# An allow-list, so a field added to alerts later stays with the responders unless listed.
+TEAM_FIELDS = frozenset(
+    {
+        "escalation_id",
+        "kind",
+        "step",
+        "names",
+        "meeting_point",
+        "starts_at",
+        "ends_at",
+        "last_checkin_at",
+        "last_checkin_by",
+        "seq",
+        "total",
+        "due_at",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +120,25 @@ async def _chain_chats(
         if step >= 3 and config.team_chat_id is not None:
             chats.append(config.team_chat_id)
     return list(dict.fromkeys(chats))
+
+
+def audience_of(chat_id: int, config: RotaConfig) -> Audience:
+    """Whether a chat of the chain gets the details (phones, places) or only who and what.
+
+    People act on an alarm in their private chats; any group only hears of it. Telegram's
+    group ids are negative, so no group gets the details even if one were in the chain by
+    mistake (a team chat adopted by /postrota, or a changed setting).
+    """
+    if chat_id == config.team_chat_id or chat_id < 0:
+        return Audience.TEAM
+    return Audience.RESPONDERS
+
+
+def alert_payload(full: dict[str, object], audience: Audience) -> dict[str, object]:
+    """One chat's copy of an alert: all of it for responders, an allow-list for the team."""
+    if audience is Audience.RESPONDERS:
+        return full | {"audience": audience.value}
+    return {k: v for k, v in full.items() if k in TEAM_FIELDS} | {"audience": audience.value}
 
 
 def pair_subject(pair: Pair) -> Subject:
@@ -169,6 +220,7 @@ async def send_alerts(
             step=step,
             detail=detail,
             kind=escalation.kind,
+            config=config,
         ),
         now=now,
     )
@@ -191,9 +243,13 @@ def alert_notices(
     *,
     step: int,
     detail: dict[str, object] | None,
+    config: RotaConfig,
     kind: EscalationKind = EscalationKind.MISSED_CHECKIN,
 ) -> list[Notice]:
-    """The outbox rows of one step of one alarm: the alert (and the last place) per chat."""
+    """The outbox rows of one step of one alarm: the alert (and the last place) per chat.
+
+    Each chat gets what its audience may read: the team chat neither phones nor the place.
+    """
     last = facts.last
     payload: dict[str, object] = {
         "escalation_id": escalation_id,
@@ -209,27 +265,31 @@ def alert_notices(
     } | (detail or {})
     notices = []
     for chat in chats:
+        audience = audience_of(chat, config)
         notices.append(
             Notice(
                 kind="alert",
                 chat_id=chat,
-                payload=payload,
+                payload=alert_payload(payload, audience),
                 dedupe_key=f"alert:{escalation_id}:{step}:{chat}",
                 priority=ALARM_PRIORITY,
                 ref_kind=ESCALATION_REF,
                 ref_id=escalation_id,
             )
         )
-        if facts.latest is not None:
+        if facts.latest is not None and audience is Audience.RESPONDERS:
+            place: dict[str, object] = {
+                "latitude": facts.latest.latitude,
+                "longitude": facts.latest.longitude,
+                "at": iso(facts.latest.at),
+            }
+            if kind in FOLLOWED:  # a live location, so the place can move with the person
+                place["live"] = True
             notices.append(
                 Notice(
                     kind="alert_location",
                     chat_id=chat,
-                    payload={
-                        "latitude": facts.latest.latitude,
-                        "longitude": facts.latest.longitude,
-                        "at": iso(facts.latest.at),
-                    },
+                    payload=place,
                     dedupe_key=f"alertloc:{escalation_id}:{step}:{chat}",
                     priority=ALARM_PRIORITY,
                     ref_kind=ESCALATION_REF,
@@ -360,7 +420,15 @@ async def open_missed_checkins(
             facts = AlertFacts(last, last_by, _latest(locations, subject.member_ids))
             detail = {"seq": checkin.seq, "total": checkin.total, "due_at": iso(checkin.due_at)}
             notices += alert_notices(
-                escalation.id, session, subject, facts, chats, step=1, detail=detail, kind=kind
+                escalation.id,
+                session,
+                subject,
+                facts,
+                chats,
+                step=1,
+                detail=detail,
+                config=config,
+                kind=kind,
             )
             log.append(
                 NewLogEntry(
@@ -660,7 +728,7 @@ async def tell_alerted(
                 payload=payload | {"escalation_id": escalation_id},
                 dedupe_key=f"{kind}:{escalation_id}:{chat}:{payload.get('at', '')}",
                 priority=ALARM_PRIORITY,
-                ref_kind="news",
+                ref_kind=NEWS_REF,
                 ref_id=escalation_id,
             ),
             now=now,
@@ -713,6 +781,107 @@ async def alert_undeliverable(
         detail=f"could not alert {name}; moved to the next step",
         escalation_id=escalation_id,
     )
+
+
+def followed_alarm(escalations: Sequence[Escalation], volunteer_id: int) -> Escalation | None:
+    """The alarm this person's location now goes with: their SOS (else duress alert) until a
+    coordinator resolves it. Acknowledged counts too: whoever took it needs the place most."""
+    mine = [
+        e
+        for e in escalations
+        if e.kind in FOLLOWED
+        and e.volunteer_id == volunteer_id
+        and e.state is not EscalationState.RESOLVED
+    ]
+    mine.sort(key=lambda e: (e.kind is not EscalationKind.SOS, -e.id))
+    return mine[0] if mine else None
+
+
+def next_place_slot(now: dtm.datetime) -> dtm.datetime:
+    """When a moved place goes out: the end of the PLACE_EVERY slot `now` falls in.
+
+    Every update within a slot replaces the one before it, so each chat gets at most one
+    edit per slot, always with the latest place, at most PLACE_EVERY late.
+    """
+    return now + (PLACE_EVERY - (now - _SLOTS_FROM) % PLACE_EVERY)
+
+
+async def follow_location(
+    uow: UnitOfWork,
+    escalation: Escalation,
+    name: str,
+    place: Location,
+    *,
+    config: RotaConfig,
+    now: dtm.datetime,
+) -> list[int]:
+    """Keep one live location message per responder chat of this alarm, moved by edits.
+
+    A chat whose alert is delivered or on its way gets the place once, as a live location;
+    after that each update edits it (at most once a slot) instead of sending a new message.
+    The team chat never gets it. Returns the chats the place goes to.
+    """
+    alerted = {
+        s.chat_id
+        for s in await uow.outbox.sent_for(ESCALATION_REF, escalation.id)
+        if s.kind == "alert"
+    }
+    alerted.update(await uow.outbox.queued_chats(ESCALATION_REF, escalation.id, ["alert"]))
+    chats = sorted(c for c in alerted if audience_of(c, config) is Audience.RESPONDERS)
+    if not chats:
+        return []
+    # The latest location message per chat that is delivered or being sent: it gets edited.
+    shown = {
+        s.chat_id: s.outbox_id
+        for s in await uow.outbox.sent_for(ESCALATION_REF, escalation.id, in_flight=True)
+        if s.kind == "alert_location"
+    }
+    # A move still waiting is overtaken by this one; so is a first message still waiting
+    # (it would show an older place): this update goes in their place.
+    await uow.outbox.cancel_pending(NEWS_REF, escalation.id, ["alert_location_move"])
+    fresh = [c for c in chats if c not in shown]
+    if fresh:
+        await uow.outbox.cancel_pending(ESCALATION_REF, escalation.id, ["alert_location"])
+    payload: dict[str, object] = {
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "at": iso(place.at),
+        "name": name,
+        "live": True,
+    }
+    # No dedupe keys: a cancelled row keeps its key, and the next update must not clash.
+    await uow.outbox.add_many(
+        [
+            Notice(
+                kind="alert_location",
+                chat_id=chat,
+                payload=payload,
+                priority=ALARM_PRIORITY,
+                ref_kind=ESCALATION_REF,
+                ref_id=escalation.id,
+            )
+            for chat in fresh
+        ],
+        now=now,
+    )
+    await uow.outbox.add_many(
+        [
+            Notice(
+                kind="alert_location_move",
+                chat_id=chat,
+                payload=payload,
+                priority=PLACE_PRIORITY,
+                ref_kind=NEWS_REF,
+                ref_id=escalation.id,
+                edit_of=shown[chat],
+            )
+            for chat in chats
+            if chat in shown
+        ],
+        now=now,
+        due_at=next_place_slot(now),
+    )
+    return chats
 
 
 def ensure_walking(session: Session | None) -> Session:

@@ -5,13 +5,21 @@ from __future__ import annotations
 import datetime as dtm
 from dataclasses import dataclass
 
-from rota.checkin_plan import effective_plan
+from rota.checkin_plan import effective_plan, may_check_in
 from rota.config import RotaConfig
 from rota.errors import NotFound, NotSignedUp, SessionClosed, TooEarly
 from rota.localtime import format_clock
 from rota.model import Notice, Session, Volunteer
 from rota.ports import UnitOfWork
-from rota.safety_model import CheckIn, CheckInState, EscalationKind, Pair, TimerKind, WalkState
+from rota.safety_model import (
+    CheckIn,
+    CheckInState,
+    EscalationKind,
+    Location,
+    Pair,
+    TimerKind,
+    WalkState,
+)
 from rota.services import alarms
 from rota.services.common import iso, require_volunteer
 from rota.services.walks import CHECKIN_TIMERS
@@ -130,6 +138,21 @@ async def check_in(
             return await _already(uow, checkin.id, pair)
         if checkin.state is CheckInState.CANCELLED:
             raise SessionClosed("That check-in was called off: the walk is over.")
+        # Telegram does not check callback data: the id may be forged (ids are consecutive).
+        # Only a check-in due now or late, on a walk still on, may be closed by a press, so
+        # nobody can close the pair's later check-ins and switch their safety net off.
+        session = await uow.sessions.get(checkin.session_id)
+        if session is None or session.walk_state not in ON_WALK:
+            raise SessionClosed(
+                "The walk is over, so check-ins have stopped and I've left this one as it was. "
+                "If you need help, send /sos."
+            )
+        plan = effective_plan(config.template.checkins, session.checkin_plan)
+        if not may_check_in(checkin.due_at, now, plan):
+            raise TooEarly(
+                f"That check-in isn't due until {format_clock(checkin.due_at, config.zone)}, "
+                "so I've left it open: I'll ask you then."
+            )
         result = await _close(uow, checkin, pair, volunteer, at=now, now=now)
         await uow.commit()
         return result
@@ -159,7 +182,7 @@ async def check_in_now(
         # Early counts only within half an interval of the due time: otherwise two quick /ok
         # in a row would close the next check-in and leave the pair an hour unwatched.
         plan = effective_plan(config.template.checkins, session.checkin_plan)
-        if checkin.due_at - at > plan.interval / 2:
+        if not may_check_in(checkin.due_at, at, plan):
             raise TooEarly(
                 "Thanks! That's noted, but your next check-in isn't due until "
                 f"{format_clock(checkin.due_at, config.zone)}: I'll ask you then."
@@ -323,9 +346,11 @@ async def share_location(
     config: RotaConfig,
     now: dtm.datetime,
 ) -> bool:
-    """Keep a walker's latest position; forward it at once if they have an open SOS.
+    """Keep a walker's latest position; while their SOS is unresolved, it follows the alert.
 
-    Returns whether it went to coordinators straight away.
+    Each responder has one live location message for the alert, moved by edits (a live
+    location updates every few seconds: one new message each would flood every chat). The
+    team chat never gets it. Returns whether it went to the coordinators.
     """
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise NotFound("That location doesn't look right.")
@@ -340,37 +365,19 @@ async def share_location(
         if found is None:
             raise SessionClosed("You're not on tonight's walk, so I haven't kept your location.")
         session, pair = found
-        sos_open = await uow.safety.open_sos_for(session.id, volunteer.id)
-        if pair is None and sos_open is None:
+        alarm = alarms.followed_alarm(await uow.safety.escalations(session.id), volunteer.id)
+        if pair is None and alarm is None:
             raise SessionClosed("You're not walking tonight, so I haven't kept your location.")
-        if session.walk_state == WalkState.ENDED and sos_open is None:
+        if session.walk_state == WalkState.ENDED and alarm is None:
             raise SessionClosed("The walk is over, so I haven't kept your location.")
         await uow.safety.put_location(
             session.id, volunteer.id, latitude=latitude, longitude=longitude, at=now
         )
-        if sos_open is not None:
-            chats = {
-                s.chat_id for s in await uow.outbox.sent_for(alarms.ESCALATION_REF, sos_open.id)
-            }
-            pending = await alarms.chain_chats(uow, session, sos_open.step, sos_open.kind, config)
-            for chat in sorted(chats | set(pending)):
-                await uow.outbox.add(
-                    Notice(
-                        kind="alert_location",
-                        chat_id=chat,
-                        payload={
-                            "latitude": latitude,
-                            "longitude": longitude,
-                            "at": iso(now),
-                            "name": volunteer.display_name,
-                        },
-                        dedupe_key=f"sosloc:{sos_open.id}:{chat}:{now.isoformat()}",
-                        priority=alarms.ALARM_PRIORITY,
-                        ref_kind="news",
-                        ref_id=sos_open.id,
-                    ),
-                    now=now,
-                    due_at=None,
-                )
+        sent_to: list[int] = []
+        if alarm is not None:
+            place = Location(volunteer.id, latitude, longitude, now)
+            sent_to = await alarms.follow_location(
+                uow, alarm, volunteer.display_name, place, config=config, now=now
+            )
         await uow.commit()
-        return sos_open is not None
+        return bool(sent_to)

@@ -245,7 +245,13 @@ async def end_walk(
             raise SessionClosed("No walk is on right now.")
         session = walking[0]
         roster = await uow.signups.roster([session.id])
-        leads = {e.volunteer.id for e in roster if e.role.key == LEAD_ROLE}
+        # A lead on the waitlist is not tonight's lead: ending the walk stops everyone's
+        # check-ins, so only the confirmed lead (or a coordinator) may.
+        leads = {
+            e.volunteer.id
+            for e in roster
+            if e.role.key == LEAD_ROLE and e.signup.status is SignUpStatus.CONFIRMED
+        }
         if not actor.is_coordinator and volunteer.id not in leads:
             raise NotCoordinator("Only tonight's team lead or a coordinator can end the walk.")
         if not await uow.safety.set_walk_state(

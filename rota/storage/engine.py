@@ -41,6 +41,9 @@ def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     readers of other connections going, and busy_timeout makes waiters wait, not fail.
     """
     url = normalise_url(raw_url)
+    # Statement arguments are phone numbers, places and what people typed: an error's message
+    # and the engine's log show "[SQL parameters hidden]" instead.
+    kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     engine = create_async_engine(url, **kwargs)

@@ -37,6 +37,7 @@ from rota.storage.tables import (
     RoleRow,
     SessionRow,
     SignUpRow,
+    TeamChatRow,
     TeamPostRow,
     VolunteerRow,
 )
@@ -812,6 +813,19 @@ class SqlTeamPosts:
             TeamPostRow(chat_id=chat_id, message_id=message_id, posted_at=now, last_edit_at=now)
         )
         await self._db.flush()
+
+    async def adopt_chat(self, chat_id: int, *, now: dtm.datetime) -> None:
+        # Two coordinators posting at once: one row, no error.
+        bind = self._db.get_bind()
+        insert_for = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+        statement = insert_for(TeamChatRow).on_conflict_do_nothing(index_elements=["chat_id"])
+        await self._db.execute(statement.values(chat_id=chat_id, adopted_at=now))
+
+    async def is_team_chat(self, chat_id: int) -> bool:
+        found = await self._db.scalar(
+            select(TeamChatRow.chat_id).where(TeamChatRow.chat_id == chat_id)
+        )
+        return found is not None
 
     async def mark_dirty(self, now: dtm.datetime) -> None:
         # Every change moves the mark, even on a post already waiting for its edit: an edit

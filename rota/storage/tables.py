@@ -191,6 +191,17 @@ class TeamPostRow(Base):
     last_edit_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
 
 
+class TeamChatRow(Base):
+    """A group a coordinator made the team's (by /postrota there) when no team chat is set.
+
+    Kept apart from the rota post: deleting the post must not make the bot leave the group.
+    """
+
+    __tablename__ = "team_chats"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    adopted_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+
+
 class PairRow(Base):
     """A walking pair (or the one trio) of a session."""
 

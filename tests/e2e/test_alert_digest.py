@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 
 from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
-from bot.texts import STALE_BUTTON
+from bot.texts import PRESS_REFUSED
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from tests.conftest import DbInfo
@@ -84,9 +84,9 @@ async def test_two_pairs_missing_one_check_in_reach_the_on_call_as_one_message(
         taken = await cora.wait_for("is dealing with 2 alerts")
         assert taken.button_texts == ["✅ All safe (resolve these)"]
 
-        # Pressing it again changes nothing and says so.
+        # Its Acknowledge button is gone: pressing it anyway (a modified client) changes nothing.
         again = await cora.press_data(digest, "es:t")
-        assert again.text == "2 alerts had already been taken or resolved."
+        assert again.text == PRESS_REFUSED
 
         async def recorded() -> bool:
             return not [r for r in await bot.rows("outbox") if r["state"] != "sent"]
@@ -110,16 +110,15 @@ async def test_digest_buttons_pressed_by_the_wrong_people_change_nothing(
         assert await eventually(settled)
         with bot.jobs_paused():
             before = await bot.snapshot()
-            # A walker forges the button on a message of her own: not a coordinator.
+            # A walker forges the button on a message of her own; a coordinator on a message
+            # that is no digest; extra ids: none of them is a button of the pressed message.
             own = ana.messages()[-1]
             answer = await ana.press_data(own, "es:t")
-            assert answer.text == "Only coordinators can acknowledge or resolve alerts."
-            # A coordinator presses it on a message that lists no alerts.
+            assert answer.text == PRESS_REFUSED
             plain = dee.messages()[-1]
             answer = await dee.press_data(plain, "es:f")
-            assert answer.text == "That message lists no alerts any more."
-            # Extra ids on the digest's data are forged: the stale-button answer.
+            assert answer.text == PRESS_REFUSED
             answer = await dee.press_data(plain, "es:t:1")
-            assert answer.text == STALE_BUTTON
+            assert answer.text == PRESS_REFUSED
             assert await bot.snapshot() == before
         assert {e["state"] for e in await bot.rows("escalations")} == {"open"}

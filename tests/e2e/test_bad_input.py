@@ -6,6 +6,7 @@ import datetime as dtm
 
 import pytest
 
+from bot.texts import PRESS_REFUSED
 from rota.services import sessions
 from tests.e2e.conftest import Harness
 
@@ -51,7 +52,8 @@ async def test_a_stranger_is_refused_everywhere_and_nothing_is_stored(bot: Harne
             assert reply.text == NOT_ON_TEAM, command
         answer = await stranger.press_data(stranger.last(), f"ro:j:{walker.id}")
 
-        assert answer.text == NOT_ON_TEAM
+        # No such button on that message: refused before anything is read.
+        assert answer.text == PRESS_REFUSED
         assert answer.show_alert is True
         assert await bot.volunteer_id(stranger) is None
         assert await bot.snapshot() == before
@@ -97,20 +99,26 @@ async def test_forged_callback_data_gets_an_alert_and_changes_nothing(bot: Harne
     with bot.jobs_paused():
         before = await bot.snapshot()
 
-        forged = {
-            "ro:j:999999": "That shift no longer exists. Send /rota for the current list.",
-            "ro:s:999999": "That session no longer exists. Send /rota for the current list.",
-            "ro:x:1": STALE,
-            "ro:l:1": STALE,
-            "zz:q": STALE,
-            "ro:j:abc": STALE,
-            "ro:j:" + "9" * 59: STALE,  # 64 bytes, Telegram's limit
-            f"ms:w:{bea_signup['id']}": STALE,
-            f"ms:y:{bea_signup['id']}": (
-                "That shift isn't yours, or you've already withdrawn from it."
-            ),
-            "me:x": STALE,
-        }
+        # None of these is a button of the listing: every one is refused before any lookup
+        # (the domain's own checks, e.g. "that shift no longer exists", stay behind it).
+        forged = dict.fromkeys(
+            [
+                "ro:j:999999",
+                "ro:s:999999",
+                "ro:x:1",
+                "ro:l:1",
+                "zz:q",
+                "ro:j:abc",
+                "ro:j:" + "9" * 59,  # 64 bytes, Telegram's limit
+                f"ms:w:{bea_signup['id']}",
+                f"ms:y:{bea_signup['id']}",
+                "me:x",
+                "me:y",
+                "ro:l",
+            ],
+            PRESS_REFUSED,
+        )
+        forged["zz:q"] = STALE  # no handler claims the prefix: the fallback answers
         for data, expected in forged.items():
             answer = await ana.press_data(listing, data)
             assert (answer.text, answer.show_alert) == (expected, True), data

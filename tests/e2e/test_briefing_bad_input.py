@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.briefings.team import DAY, Team, move_clock
-from tests.e2e.conftest import Harness, night
+from tests.e2e.conftest import Harness, eventually, night
 
 pytestmark = pytest.mark.e2e
 
@@ -85,11 +85,16 @@ async def test_a_cancelled_session_takes_no_notes(bot: Harness) -> None:
 
 async def test_notes_are_never_shown_or_taken_in_a_group(bot: Harness) -> None:
     group = bot.tg.group("Team", [bot.coordinator])
+    await bot.coordinator.send_in(group, "/postrota")  # the team's group
+    await group.wait_for("Outreach rota")
+    assert await eventually(lambda: bot.rows("team_chats"))
     with bot.jobs_paused():
         before = await bot.snapshot()
         await bot.coordinator.send_in(group, f"/brief {DAY} {NOTE}")
         reply = await group.wait_for("private chat")
-        assert reply.text == "Please use this command in a private chat with me."
+        assert reply.text == (
+            "Please send me /brief in a private chat: I don't show that in a group."
+        )
         assert await bot.snapshot() == before
 
 

@@ -14,7 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    ChatMemberAdministrator,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MessageOriginUser,
+    Update,
+)
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
@@ -23,6 +29,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -667,3 +674,260 @@ async def tg_send(
     assert body["ok"], body
     result: dict[str, Any] = body["result"]
     return result
+
+
+# ---------------------------------------------------------------- hostile and real clients
+# Forwards, edits, groups the bot is added to or leaves, anonymous admins: every update is
+# parsed by a real PTB Application, so the shapes are the ones PTB 22 accepts.
+
+
+@asynccontextmanager
+async def recording(
+    tg: FakeTelegram, allowed_updates: list[str] | None = None
+) -> AsyncIterator[tuple[AnyApp, list[Update]]]:
+    """An Application that only records the updates it parsed."""
+    seen: list[Update] = []
+
+    async def record(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        seen.append(update)
+
+    app = ApplicationBuilder().token(tg.token).base_url(tg.base_url).build()
+    app.add_handler(TypeHandler(Update, record))
+    async with app:
+        assert app.updater is not None
+        await app.start()
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=1, allowed_updates=allowed_updates
+        )
+        try:
+            yield app, seen
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+async def next_update(seen: list[Update], count: int = 1) -> Update:
+    """Wait for the `count`-th recorded update and return it."""
+    for _ in range(300):
+        if len(seen) >= count:
+            return seen[count - 1]
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"only {len(seen)} update(s) arrived, wanted {count}")
+
+
+async def test_forwarded_command_is_the_forwarders_and_keeps_its_entity(
+    tg: FakeTelegram, alice: FakeUser
+) -> None:
+    bob = tg.user("Bob", username="bob")
+    original = await bob.send("/invite coordinator")
+
+    async with recording(tg) as (_, seen):
+        await alice.forward(original)
+        update = await next_update(seen, 2)
+
+    message = update.message
+    assert message is not None
+    assert message.from_user is not None
+    assert message.from_user.id == alice.id
+    assert message.chat.id == alice.chat_id
+    assert isinstance(message.forward_origin, MessageOriginUser)
+    assert message.forward_origin.sender_user.id == bob.id
+    assert message.forward_origin.date == dtm.datetime.fromtimestamp(original["date"], dtm.UTC)
+    assert message.text == "/invite coordinator"
+    assert message.entities[0].type == "bot_command"  # a forwarded command still looks like one
+
+
+async def test_forward_location_venue_contact_and_text(tg: FakeTelegram, alice: FakeUser) -> None:
+    bob = tg.user("Bob")
+    group = tg.group("Walkers", members=[alice, bob])
+    live = await bob.share_location(51.5, -0.12, live_period=900)
+    venue = await bob.send_venue(51.51, -0.13, "St Anne's Hall", "55 Dean St")
+    contact = await bob.share_contact("+447700900123")
+
+    async with recording(tg) as (_, seen):
+        await alice.forward(live)
+        await alice.forward(venue)
+        await alice.forward(contact, to=group)
+        await alice.forward_text("pineapple")
+        await alice.forward_text("hello", origin=bob)
+        await next_update(seen, 8)  # bob's three, then alice's five
+
+    location, place, card, text, named = (u.message for u in seen[3:])
+    assert location is not None
+    assert location.location is not None
+    assert location.location.live_period is None  # a forwarded live location never moves
+    assert place is not None
+    assert place.venue is not None
+    assert place.location is not None
+    assert place.venue.title == "St Anne's Hall"
+    assert card is not None
+    assert card.contact is not None
+    assert card.chat.id == group.chat_id
+    assert card.contact.user_id == bob.id
+    assert card.from_user is not None
+    assert card.from_user.id == alice.id
+    assert text is not None
+    assert text.text == "pineapple"
+    assert isinstance(text.forward_origin, MessageOriginUser)
+    assert text.forward_origin.sender_user.id not in tg.users  # someone the bot never saw
+    assert named is not None
+    assert isinstance(named.forward_origin, MessageOriginUser)
+    assert named.forward_origin.sender_user.id == bob.id
+    for message in (location, place, card, text):
+        assert isinstance(message.forward_origin, MessageOriginUser)
+    assert isinstance(location.forward_origin, MessageOriginUser)
+    assert location.forward_origin.sender_user.id == bob.id
+
+
+async def test_a_forward_of_a_forward_keeps_the_first_origin(
+    tg: FakeTelegram, alice: FakeUser
+) -> None:
+    bob, carol = tg.user("Bob"), tg.user("Carol")
+    first = await bob.forward_text("from carol", origin=carol)
+
+    again = await alice.forward(first)
+
+    assert again["from"]["id"] == alice.id
+    assert again["forward_origin"]["sender_user"]["id"] == carol.id
+
+
+async def test_venue_carries_a_location(tg: FakeTelegram, alice: FakeUser) -> None:
+    async with recording(tg) as (_, seen):
+        await alice.send_venue(51.5, -0.1, "Soup kitchen", "1 High St")
+        update = await next_update(seen)
+
+    message = update.message
+    assert message is not None
+    assert message.venue is not None
+    assert message.location is not None
+    assert (message.location.latitude, message.venue.address) == (51.5, "1 High St")
+
+
+async def test_editing_a_message_delivers_edited_message_with_new_entities(
+    tg: FakeTelegram, alice: FakeUser
+) -> None:
+    group = tg.group("Walkers", members=[alice])
+    plain = await alice.send("hello")
+    command = await alice.send("/sos")
+    in_group = await alice.send_in(group, "hi all")
+
+    async with recording(tg) as (_, seen):
+        await alice.edit(plain, "/invite trained")
+        await alice.edit(command, "never mind")
+        await alice.edit(in_group, "/postrota")
+        await next_update(seen, 6)
+
+    became_command, became_text, group_edit = (u.edited_message for u in seen[3:])
+    assert became_command is not None
+    assert became_command.text == "/invite trained"
+    assert became_command.edit_date is not None
+    assert [e.type for e in became_command.entities] == ["bot_command"]
+    assert became_command.entities[0].length == len("/invite")
+    assert became_text is not None
+    assert became_text.text == "never mind"
+    assert became_text.entities == ()  # the old command entity is gone
+    assert group_edit is not None
+    assert group_edit.chat.id == group.chat_id
+    assert group_edit.entities[0].type == "bot_command"
+    assert seen[3].message is None  # an edit is not a new message
+
+
+async def test_only_ones_own_text_can_be_edited(tg: FakeTelegram, alice: FakeUser) -> None:
+    bob = tg.user("Bob")
+    theirs = await bob.send("mine")
+    location = await alice.share_location(51.5, -0.1)
+
+    with pytest.raises(AssertionError, match="own messages"):
+        await alice.edit(theirs, "hijacked")
+    with pytest.raises(AssertionError, match="only text"):
+        await alice.edit(location, "text")
+
+
+async def test_adding_the_bot_to_a_group_arrives_only_when_asked_for(
+    tg: FakeTelegram, alice: FakeUser
+) -> None:
+    async with recording(tg, allowed_updates=["message"]) as (_, seen):
+        tg.group_added_by(alice, "Not the team")
+        joined = await next_update(seen)
+        await asyncio.sleep(0.1)
+    assert joined.message is not None  # only the service message: my_chat_member not asked for
+    assert [m.id for m in joined.message.new_chat_members] == [tg.bot_id]
+    assert len(seen) == 1
+
+    async with recording(tg, allowed_updates=["message", "my_chat_member"]) as (_, seen):
+        group = tg.group_added_by(alice, "Another group")
+        update = await next_update(seen)
+
+    change = update.my_chat_member
+    assert change is not None
+    assert change.chat.id == group.chat_id
+    assert change.from_user.id == alice.id
+    assert change.old_chat_member.status == "left"
+    assert change.new_chat_member.status == "member"
+    assert change.new_chat_member.user.id == tg.bot_id
+    assert not group.bot_left
+    assert group.admins == [alice]
+
+
+async def test_leave_chat_makes_the_group_forbidden_and_silent(
+    tg: FakeTelegram, alice: FakeUser
+) -> None:
+    group = tg.group("Somewhere", members=[alice])
+    async with recording(tg) as (app, seen):
+        sent = await app.bot.send_message(group.chat_id, "hello")
+
+        assert await app.bot.leave_chat(group.chat_id) is True
+        assert group.bot_left
+        with pytest.raises(Forbidden, match="not a member of the supergroup chat"):
+            await app.bot.send_message(group.chat_id, "still here?")
+        with pytest.raises(Forbidden, match="not a member"):
+            await app.bot.edit_message_text("edited", group.chat_id, sent.message_id)
+        with pytest.raises(BadRequest, match="private chats"):
+            await app.bot.leave_chat(alice.chat_id)
+        await alice.send_in(group, "/postrota")  # the bot is gone: no update
+        await asyncio.sleep(0.1)
+        left = [u.my_chat_member for u in seen if u.my_chat_member]
+        assert [u for u in seen if u.message] == []
+
+        await group.add_bot(by=alice)
+        await alice.send_in(group, "/postrota")
+        back = await next_update(seen, len(seen) + 3)  # my_chat_member, service, command
+
+    assert left
+    assert left[0].new_chat_member.status == "left"
+    assert back.message is not None
+    assert back.message.text == "/postrota"
+    assert not group.bot_left
+    assert [m.text for m in group.messages()] == ["hello"]
+
+
+async def test_get_chat_administrators(tg: FakeTelegram, alice: FakeUser) -> None:
+    bob = tg.user("Bob")
+    group = tg.group("Team", members=[bob], admins=[alice])
+    async with recording(tg) as (app, _):
+        admins = await app.bot.get_chat_administrators(group.chat_id)
+        with pytest.raises(BadRequest):
+            await app.bot.get_chat_administrators(alice.chat_id)
+
+    assert [(a.user.id, a.status) for a in admins] == [(alice.id, "administrator")]
+    assert isinstance(admins[0], ChatMemberAdministrator)
+
+
+async def test_anonymous_admin_posts_as_the_group(tg: FakeTelegram, alice: FakeUser) -> None:
+    bob = tg.user("Bob")
+    group = tg.group("Team", members=[bob], admins=[alice])
+    async with recording(tg) as (_, seen):
+        await alice.send_in(group, "/postrota", anonymous=True)
+        update = await next_update(seen)
+
+    message = update.message
+    assert message is not None
+    assert message.from_user is not None
+    assert message.from_user.id == 1087968824
+    assert message.from_user.is_bot
+    assert message.from_user.username == "GroupAnonymousBot"
+    assert message.sender_chat is not None
+    assert message.sender_chat.id == group.chat_id
+    assert message.entities[0].type == "bot_command"
+    with pytest.raises(AssertionError, match="not an admin"):
+        await bob.send_in(group, "hi", anonymous=True)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
+from bot.texts import PRESS_REFUSED
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.template import parse_template
@@ -89,16 +90,15 @@ async def test_other_pairs_forged_and_called_off_buttons_are_refused(two_pairs: 
         before = await bot.snapshot()
 
         # Another pair's We're OK, pressed from a forwarded prompt: left alone.
+        # Neither is a button of the pressed message: refused before anything is read.
         answer = await stranger.press_data(stranger_prompt, f"ci:o:{ana_checkin}")
-        assert answer.text == "That check-in is for another pair, so I've left it alone."
-        assert answer.show_alert is True
+        assert (answer.text, answer.show_alert) == (PRESS_REFUSED, True)
         # Forged data: a check-in that never existed, an id that is not a number.
-        answer = await ana.press_data(ana_prompt, "ci:o:999999")
-        assert answer.text == "That check-in no longer exists."
-        assert answer.show_alert is True
-        for forged in ("es:a:abc", "ci:o:", "ci:x:1", "hs:o:1:2", "ci:o:1" + "0" * 60):
+        for forged in ("ci:o:999999", "es:a:abc", "ci:o:", "ci:x:1", "hs:o:1:2"):
             answer = await ana.press_data(ana_prompt, forged)
-            assert (answer.text, answer.show_alert) == (STALE, True), forged
+            assert (answer.text, answer.show_alert) == (PRESS_REFUSED, True), forged
+        answer = await ana.press_data(ana_prompt, "ci:o:1" + "0" * 60)  # over 64 bytes
+        assert (answer.text, answer.show_alert) == (PRESS_REFUSED, True)
         assert await bot.snapshot() == before
     # A walker pressing a coordinator's Acknowledge (for an alarm that exists). Both pairs
     # missed the check-in, so the on-call has one message about both.
@@ -108,12 +108,14 @@ async def test_other_pairs_forged_and_called_off_buttons_are_refused(two_pairs: 
     with bot.jobs_paused():  # the clock jobs' own writes are not the refusals changing things
         before = await bot.snapshot()
         (escalation, *_) = await bot.rows("escalations")
+        # The on-call's message, pressed by a walker (a message of another person's chat):
+        # refused before anything is read, with the real buttons as with forged ones.
         for data in (f"es:a:{escalation['id']}", f"es:r:{escalation['id']}", "es:t", "es:f"):
             answer = await ana.press_data(alert, data)
-            assert answer.text == "Only coordinators can acknowledge or resolve alerts."
+            assert answer.text == PRESS_REFUSED, data
             assert answer.show_alert is True
         answer = await bot.coordinator.press_data(alert, "es:a:999999")
-        assert answer.text == "That alert no longer exists."
+        assert answer.text == PRESS_REFUSED
 
         assert await bot.snapshot() == before
         assert alert.button_texts == ["✋ Acknowledge these", "✅ All safe (resolve these)"]
@@ -128,7 +130,7 @@ async def test_other_pairs_forged_and_called_off_buttons_are_refused(two_pairs: 
     with bot.jobs_paused():
         before = await bot.snapshot()
         answer = await ana.press_data(ana_prompt, f"ci:o:{later[0]['id']}")
-        assert answer.text == "That check-in was called off: the walk is over."
+        assert answer.text == PRESS_REFUSED
         assert answer.show_alert is True
         assert await bot.snapshot() == before
 
@@ -190,7 +192,7 @@ async def test_someone_elses_home_safe_button_is_refused(bot: Harness) -> None:
 
         for data in (f"hs:o:{theirs['id']}", "hs:o:999999"):
             answer = await ana.press_data(prompt, data)
-            assert answer.text == "That button is for someone else, so I've left it alone."
+            assert answer.text == PRESS_REFUSED
             assert answer.show_alert is True
 
         assert await bot.snapshot() == before

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.texts import PRESS_REFUSED
 from tests.e2e.conftest import Harness, count_of, edited_to, night, sends_to, sign_up, tick
 
 pytestmark = pytest.mark.e2e
@@ -99,7 +100,7 @@ async def test_endwalk_stops_the_checkins_and_everyone_confirms_home(bot: Harnes
     bea_id = await bot.volunteer_id(bea)
     (home,) = [h for h in await bot.rows("home_safe") if h["volunteer_id"] == bea_id]
     again = await bea.press_data(prompts[bea.id], f"hs:o:{home['id']}")  # a stale copy
-    assert again.text == "You already told me you're home. Thank you!"
+    assert again.text == PRESS_REFUSED  # the button is gone: nothing changes
 
     assert sends_to(bot.tg, cora.id, "NOT HOME SAFE") == 1
     assert sends_to(bot.tg, lee.id, "NOT HOME SAFE") == 0

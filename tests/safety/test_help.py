@@ -38,6 +38,7 @@ from tests.services.helpers import Uow, snapshot
 
 EVERYONE = [CORA, LENA, DOT, ADMIN_ID, TEAM_CHAT]
 COORDINATORS = [CORA, DOT, ADMIN_ID]  # on-call first, then every coordinator
+RESPONDERS = [CORA, LENA, DOT, ADMIN_ID]  # everyone but the team chat: they get the details
 
 
 async def _sos(night: Night, telegram_id: int) -> checkins.HelpResult:
@@ -117,7 +118,9 @@ async def test_sos_from_someone_not_on_tonights_rota_is_refused(night: Night) ->
     assert await snapshot(night.uow) == before
 
 
-async def test_a_location_shared_during_an_sos_goes_straight_to_everyone(night: Night) -> None:
+async def test_a_location_shared_during_an_sos_goes_straight_to_every_responder(
+    night: Night,
+) -> None:
     await night.run(at(20, 5))
     await _sos(night, NELL)
     night.clock.set(at(20, 6))
@@ -131,12 +134,13 @@ async def test_a_location_shared_during_an_sos_goes_straight_to_everyone(night: 
     )
     assert forwarded
     rows = await outbox_rows(night.uow, "alert_location")
-    assert sorted(r.chat_id for r in rows) == sorted(EVERYONE)
+    assert sorted(r.chat_id for r in rows) == sorted(RESPONDERS)  # never the team chat
     assert rows[0].payload == {
         "latitude": 51.5,
         "longitude": -0.12,
         "at": at(20, 6).isoformat(),
         "name": "Nell",
+        "live": True,
     }
 
 

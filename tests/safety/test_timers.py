@@ -149,6 +149,7 @@ async def test_step_one_alert_goes_to_the_oncall_coordinator_only(night: Night) 
         "seq": 1,
         "total": 7,
         "due_at": at(19, 30).isoformat(),
+        "audience": "responders",
     }
 
 
