@@ -7,6 +7,8 @@
     python -m bench --quick              small versions, < 60 s in all (CI)
     python -m bench throughput --db sqlite --presses 500
     python -m bench report               rewrite RESULTS.md from bench/results.json
+    python -m bench flood --merge        one measurement, its rows merged into results.json
+                                         (the others' kept) and RESULTS.md regenerated
 
 Exit status: 0 when every measurement ran (a missed goal is a finding, not a failure), 1 when
 one raised or could not be imported, 2 for bad arguments.
@@ -80,6 +82,13 @@ def _add_common(parser: argparse.ArgumentParser, *, under_command: bool) -> None
         action="store_true",
         default=default(False),
         help="regenerate RESULTS.md even for a quick run or a single measurement",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        default=default(False),
+        help="one measurement: put its rows into bench/results.json in place of its earlier "
+        "ones (the other measurements' figures are kept) and regenerate RESULTS.md from it",
     )
 
 
@@ -317,9 +326,33 @@ def main(argv: list[str] | None = None) -> int:
     json_path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"\nwrote {json_path}")
     full_run = args.measurement is None and not args.quick
-    if args.write_results or full_run:
+    if args.merge and args.measurement:
+        target = BENCH_DIR / "results.json"
+        merge_into(target, data, args.measurement)
+        print(f"merged {args.measurement} into {target}")
+        print(f"wrote {report.write_results_md(target, args.results_md)}")
+    elif args.write_results or full_run:
         print(f"wrote {report.write_results_md(json_path, args.results_md)}")
     return status
+
+
+def merge_into(target: Path, data: dict[str, Any], name: str) -> None:
+    """Replace measurement `name`'s rows in the run file `target` by this run's.
+
+    For a measurement added (or re-run) after a full run: the full run's figures stay as they
+    were measured, and the run file says which rows came later, by which command.
+    """
+    merged = json.loads(target.read_text(encoding="utf-8"))
+    merged["results"] = [r for r in merged["results"] if r["measurement"] != name]
+    merged["results"] += [r for r in data["results"] if r["measurement"] == name]
+    if name in data["durations_s"]:
+        merged["durations_s"][name] = data["durations_s"][name]
+    for key in ("failed", "unavailable"):
+        merged[key].pop(name, None)
+        if name in data[key]:
+            merged[key][name] = data[key][name]
+    merged.setdefault("merged", {})[name] = {"command": data["command"], "date": data["date"]}
+    target.write_text(json.dumps(merged, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ NAMES: tuple[str, ...] = (
     "broadcast",
     "memory",
     "cost",
+    "flood",
 )
 REQUIRED = ("NAME", "HELP", "add_arguments", "run")
 

@@ -140,6 +140,8 @@ def render_results_md(data: Mapping[str, Any], kept: str) -> str:
     wall = data.get("wall_s") or (sum(durations.values()) if durations else None)
     if wall is not None:
         out.append(f"- **Wall time:** {wall:.1f} s")
+    for name, run in data.get("merged", {}).items():
+        out.append(f"- **{name}** measured later: `{run['command']}` ({run['date']})")
     if data.get("lanes"):
         alone, *side = data["lanes"]
         out.append(

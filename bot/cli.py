@@ -206,6 +206,28 @@ def cmd_db_upgrade(env: Mapping[str, str]) -> int:
     return 0
 
 
+def _readable_by_others(settings: Settings) -> list[Path]:
+    """The SQLite file (and its -wal, -shm) if its group or others have any access to it.
+
+    It holds phone numbers and where people walked; `rotabot run` creates it 0600, but an
+    older or copied file may be 0644.
+    """
+    url = normalise_url(settings.database_url)
+    if not is_sqlite(url) or not url.database or url.database == ":memory:":
+        return []
+    main = Path(url.database)
+    files = [main, *(main.with_name(main.name + end) for end in ("-wal", "-shm", "-journal"))]
+    exposed = []
+    for file in files:
+        try:
+            mode = file.stat().st_mode
+        except OSError:
+            continue
+        if mode & 0o077:
+            exposed.append(file)
+    return exposed
+
+
 def cmd_check(env: Mapping[str, str]) -> int:
     """Validate settings, template and database, and ask Telegram who the bot is."""
     settings = _settings(env)
@@ -220,6 +242,10 @@ def cmd_check(env: Mapping[str, str]) -> int:
     if not settings.admin_ids:
         print("  warning: nobody is a coordinator yet; set ROTABOT_ADMIN_IDS")
     print(f"database: {_database_state(settings)}")
+    exposed = _readable_by_others(settings)
+    if exposed:
+        names = " ".join(str(f) for f in exposed)
+        print(f"  warning: other users of this machine can read {names}; run chmod 600 {names}")
 
     me = asyncio.run(_identity(settings))
     print(f"bot: @{me.username} ({me.first_name}, id {me.id})")

@@ -211,4 +211,3 @@ def protect_logs(*secrets: str | None) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, PrivateLogFilter) for f in handler.filters):
             handler.addFilter(PrivateLogFilter())
-

@@ -223,23 +223,26 @@ class Pacer(BaseRateLimiter[int]):
         ):
             self.dropped += 1
             raise ReplyDropped("a stranger is answered once a minute")
-        wait = self.chat_wait(chat_id)
-        if wait > 0 and handling.more_queued:
+        # A flooder's chat would otherwise run at exactly Telegram's pace, where a little
+        # jitter between our clock and theirs costs a 429 (which holds every message): their
+        # replies keep half a slot clear.
+        if handling.more_queued and self.chat_wait(chat_id, slack=0.5) > 0:
             self.dropped += 1
             raise ReplyDropped("a later reply to the same person answers for this one")
-        if wait > limits.reply_wait:
+        if self.chat_wait(chat_id) > limits.reply_wait:
             self.dropped += 1
             raise ReplyDropped("a reply would wait too long for its chat's pace")
         if person is not None:
             self._answered[person] = self._clock()
 
-    def chat_wait(self, chat_id: int | str) -> float:
-        """How long one more message to the chat would wait for the chat's own pace."""
+    def chat_wait(self, chat_id: int | str, *, slack: float = 0.0) -> float:
+        """How long one more message to the chat would wait for the chat's own pace, with
+        `slack` slots (a fraction of one) to be kept clear after it."""
         key = _chat_key(chat_id)
         schedule = self._chats.get(key) or self._chat_schedule(key)
         now = self._clock()
         ahead = self._chat_users.get(key, 0)  # queued for the chat, slots not yet booked
-        virtual = max(schedule.next_slot, now) + ahead * schedule.interval
+        virtual = max(schedule.next_slot, now) + (ahead + slack) * schedule.interval
         return max(0.0, virtual - (schedule.burst - 1) * schedule.interval - now)
 
     async def _stranger(self, person: int) -> bool:

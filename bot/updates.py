@@ -14,7 +14,9 @@ then takes one of the few slots: a person's queue holds at most one slot. Safety
 (check-in, Need help, /ok, /sos, alarm buttons, the duress word, locations) have a queue of
 their own per person, are handed a free slot before anything else waiting, and may use a few
 slots ordinary updates cannot take, so one arrives even while every slot is busy. They are
-recognised from the update alone (no database), so recognising them costs nothing.
+recognised from the update alone (no database), so recognising them costs nothing. And the
+ordinary updates of everyone flooding (a long queue) go through one shared, paced lane: a
+flood's own work takes a bounded share of the bot's time.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ SQLITE_CONCURRENT = 4
 # Slots only safety updates may take, beyond the shared ones: a safety press never waits for
 # an ordinary handler to finish.
 SAFETY_RESERVE = 2
+# Someone with more than this many ordinary updates queued is flooding. Everyone flooding
+# shares one lane: their updates start at most FLOOD_RATE a second in all, so a flood's own
+# processing (parsing, handlers, the database) takes a bounded share of the bot, however
+# many people flood at once. Their replies are mostly dropped anyway (bot/pacing.py).
+FLOOD_BACKLOG = 3
+FLOOD_RATE = 10.0
 
 # Callback prefixes of the walk's safety buttons: check-in (We're OK / Need help), the alarm
 # buttons (acknowledge, resolve, digests), home safe, and ending the walk.
@@ -127,8 +135,10 @@ def is_safety(update: object, duress_words: frozenset[str] = frozenset()) -> boo
     if text.startswith("/"):
         command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
         return command in SAFETY_COMMANDS
-    return bool(duress_words) and message.chat.type == ChatType.PRIVATE and (
-        _normal(text) in duress_words
+    return (
+        bool(duress_words)
+        and message.chat.type == ChatType.PRIVATE
+        and (_normal(text) in duress_words)
     )
 
 
@@ -194,11 +204,15 @@ class InOrderPerPerson(BaseUpdateProcessor):
         *,
         duress_words: Iterable[str | None] = (),
         safety_reserve: int = SAFETY_RESERVE,
+        flood_rate: float = FLOOD_RATE,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self.duress_words = frozenset(_normal(w) for w in duress_words if w)
         self.slots = Slots(max_concurrent_updates, safety_reserve)
+        self.flood_rate = flood_rate
         self._queues: dict[tuple[int, bool], _Queue] = {}
+        self._flood_lane = asyncio.Lock()
+        self._flood_next = 0.0  # loop time the flood lane's next update may start
 
     def is_safety(self, update: object) -> bool:
         """Whether this update goes in the safety lane."""
@@ -231,6 +245,8 @@ class InOrderPerPerson(BaseUpdateProcessor):
             queue.waiting += 1
             try:
                 async with queue.lock:  # asyncio.Lock wakes its waiters first come, first served
+                    if not safety and queue.waiting > FLOOD_BACKLOG:
+                        await self._flood_turn()
                     await self.slots.acquire(safety=safety)
                     started = True
                     handling = Handling(person, safety, asyncio.current_task(), queue)
@@ -242,6 +258,15 @@ class InOrderPerPerson(BaseUpdateProcessor):
         finally:
             if not started and asyncio.iscoroutine(coroutine):
                 coroutine.close()  # cancelled while queued: never awaited, say nothing
+
+    async def _flood_turn(self) -> None:
+        """Wait for the flood lane's next start (holding no slot)."""
+        async with self._flood_lane:
+            loop = asyncio.get_running_loop()
+            delay = self._flood_next - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._flood_next = loop.time() + 1 / self.flood_rate
 
     async def _run(self, update: object, coroutine: Awaitable[Any], handling: Handling) -> None:
         token = HANDLING.set(handling)

@@ -9,7 +9,7 @@ from rota.checkin_plan import effective_plan, may_check_in
 from rota.config import RotaConfig
 from rota.errors import NotFound, NotSignedUp, SessionClosed, TooEarly
 from rota.localtime import format_clock
-from rota.model import Notice, Session, Volunteer
+from rota.model import Notice, Session, SignUpStatus, Volunteer
 from rota.ports import UnitOfWork
 from rota.safety_model import (
     CheckIn,
@@ -45,13 +45,20 @@ class CheckInResult:
 async def _walk_of(
     uow: UnitOfWork, volunteer: Volunteer, now: dtm.datetime, *, states: tuple[str, ...]
 ) -> tuple[Session, Pair | None] | None:
-    """The live session this volunteer is on (and their pair), if any."""
+    """The live session this volunteer is on (and their pair), if any.
+
+    On it means paired, or holding a confirmed place: someone on the waitlist is not out
+    with the team tonight, so their /sos or location is not the walk's.
+    """
     for session in await uow.safety.live_sessions(now):
         if session.walk_state not in states:
             continue
         pair = await uow.safety.pair_of(session.id, volunteer.id)
-        if pair is not None or await uow.signups.is_on(session.id, volunteer.id):
+        if pair is not None:
             return session, pair
+        signup = await uow.signups.active_for(session.id, volunteer.id)
+        if signup is not None and signup.status is SignUpStatus.CONFIRMED:
+            return session, None
     return None
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dtm
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,15 +41,88 @@ def new_code() -> str:
     return secrets.token_urlsafe(12)
 
 
+ZWJ, ZWNJ = "\u200d", "\u200c"  # joiners: emoji sequences (👩‍⚕️) and Persian or Indic names
+BLACK_FLAG = "\U0001f3f4"  # 🏴 starts the tag sequences of subdivision flags (Scotland, Wales)
+# Letters that show as nothing: a name made of them would be an invisible name.
+BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Mn", "Mc", "Me"})
+
+
+def _is_tag(ch: str) -> bool:
+    return "\U000e0020" <= ch <= "\U000e007f"
+
+
+def _extends(ch: str) -> bool:
+    """Whether this character belongs to the one before it (cutting here would break it)."""
+    return (
+        ch == ZWJ
+        or unicodedata.category(ch) in ("Mn", "Mc", "Me")  # accents, variation selectors
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"  # skin tones
+        or _is_tag(ch)
+    )
+
+
+def _scrub(raw: str) -> tuple[str, bool]:
+    """The name with whitespace collapsed and invisible controls removed; whether any were.
+
+    Kept: letters, marks, emoji and what emoji need (ZWJ, variation selectors, the tags of a
+    flag). Removed: control characters (Cc: escapes, NUL, DEL) and the other format characters
+    (Cf), which include the bidi overrides and isolates (U+202A-U+202E, U+2066-U+2069) that
+    make a name read backwards, and lone surrogates no database can store.
+    """
+    kept: list[str] = []
+    removed = False
+    for ch in " ".join(raw.split()):  # every kind of space and line break: one space
+        category = unicodedata.category(ch)
+        if _is_tag(ch):
+            keep = bool(kept) and (kept[-1] == BLACK_FLAG or _is_tag(kept[-1]))
+        elif ch in (ZWJ, ZWNJ):
+            keep = True
+        else:
+            keep = category not in ("Cc", "Cf", "Cs")
+        if keep:
+            kept.append(ch)
+        else:
+            removed = True
+    words = ("".join(kept)).split(" ")
+    name = " ".join(w.strip(ZWJ + ZWNJ) for w in words if w.strip(ZWJ + ZWNJ))
+    return name, removed
+
+
+def _shows_something(name: str) -> bool:
+    """Whether anything visible is left; unassigned code points count (newer emoji are)."""
+    return any(
+        ch not in BLANKS and unicodedata.category(ch) not in INVISIBLE_CATEGORIES for ch in name
+    )
+
+
+def cap_name(name: str, limit: int = MAX_NAME_LENGTH) -> str:
+    """At most `limit` characters, cut between two whole characters as people see them."""
+    if len(name) <= limit:
+        return name
+    cut = limit
+    while cut > 0 and (_extends(name[cut]) or name[cut - 1] == ZWJ):
+        cut -= 1
+    pairs = 0  # a flag is two regional indicators: never keep half of one
+    while cut - pairs > 0 and "\U0001f1e6" <= name[cut - pairs - 1] <= "\U0001f1ff":
+        pairs += 1
+    if pairs % 2 and "\U0001f1e6" <= name[cut] <= "\U0001f1ff":
+        cut -= 1
+    if cut == 0:  # one "character" longer than the limit: nobody's name
+        cut = limit
+    return name[:cut].rstrip().rstrip(ZWJ + ZWNJ).rstrip()
+
+
 def clean_name(raw: str) -> str:
-    """A display name: printable, trimmed, 1 to 64 characters."""
-    name = " ".join(raw.split())
-    if not name:
+    """A name someone chose with /name: emoji welcome, invisible controls refused, 1 to 64
+    characters (a person who typed them is told, rather than silently given another name)."""
+    name, removed = _scrub(raw)
+    if removed:
+        raise InvalidInput("Please use ordinary letters in your name.")
+    if not _shows_something(name):
         raise InvalidInput("Please give a name, e.g. /name Sam.")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"That name is too long: {MAX_NAME_LENGTH} characters at most.")
-    if any(not ch.isprintable() for ch in name):
-        raise InvalidInput("Please use ordinary letters in your name.")
     return name
 
 
@@ -67,12 +141,14 @@ def parse_tags(words: list[str]) -> frozenset[str]:
 
 
 def telegram_name(first_name: str, last_name: str | None) -> str:
-    """The name Telegram gives us, made fit for display."""
+    """The name Telegram gives us, made fit for display; joining never fails on it.
+
+    Telegram accepts emoji, joiners and any script in a name: all kept. Controls and bidi
+    overrides are removed, and a long name is cut between whole characters.
+    """
     full = f"{first_name} {last_name}" if last_name else first_name
-    try:
-        return clean_name(full)
-    except InvalidInput:
-        return clean_name(full[:MAX_NAME_LENGTH]) if full.strip() else "Volunteer"
+    name = cap_name(_scrub(full)[0])
+    return name if _shows_something(name) else "Volunteer"
 
 
 async def who_is(uow: UnitOfWork, *, telegram_id: int, config: RotaConfig) -> Actor:

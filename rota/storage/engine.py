@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import event
@@ -33,6 +34,22 @@ def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
+def create_private_file(database: str) -> None:
+    """Create a new SQLite file readable by its owner only, before SQLite creates it 0644.
+
+    The file holds phone numbers and where people walked; SQLite gives the -wal and -shm
+    files the database's own mode. An existing file is left as it is (`rotabot check`
+    warns about it), and a missing folder is left for SQLite to report.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # it exists (or cannot be made: SQLite will say why)
+        return
+    os.close(fd)
+
+
 def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; on SQLite, every transaction takes the write lock up front.
 
@@ -47,6 +64,11 @@ def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     engine = create_async_engine(url, **kwargs)
+    database = url.database or ""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        create_private_file(database)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

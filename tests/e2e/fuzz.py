@@ -508,13 +508,15 @@ class Generator:
             {
                 m.group(1)
                 for chat in self.world.chats_of(self.person().id)
-                for msg in self.world.tg.messages(chat)
+                for msg in self.recent(chat)
                 for m in re.finditer(r"\?start=([A-Za-z0-9_-]+)", msg.text)
             }
         )
         if codes and self.rng.random() < 0.7:
             return self.rng.choice(codes)
-        return "".join(self.rng.choice("abcdef0123456789") for _ in range(self.rng.choice((8, 22))))
+        return "".join(
+            self.rng.choice("abcdef0123456789") for _ in range(self.rng.choice((8, 22)))
+        )
 
     def command_text(self, who: FakeUser, chat_id: int) -> str:
         names = self.world.commands
@@ -576,13 +578,19 @@ class Generator:
             {
                 b.callback_data
                 for chat in self._all_chats()
-                for msg in self.world.tg.messages(chat, include_deleted=True)
+                for msg in self.recent(chat, include_deleted=True)
                 for row in msg.buttons
                 for b in row
                 if b.callback_data
             }
         )
         return self.rng.choice(found) if found else None
+
+    def recent(self, chat: int, *, include_deleted: bool = False) -> list[BotMessage]:
+        """A chat's first and latest bot messages: what a client has at hand (and bounded, so
+        10,000 updates do not make every draw scan thousands of messages)."""
+        shown = self.world.tg.messages(chat, include_deleted=include_deleted)
+        return shown if len(shown) <= 80 else shown[:20] + shown[-60:]
 
     def _all_chats(self) -> list[int]:
         world = self.world
@@ -593,13 +601,14 @@ class Generator:
         """A bot message with buttons (now, or once) in a chat this person can see."""
         candidates: list[BotMessage] = []
         for chat in self.world.chats_of(who.id):
-            for msg in self.world.tg.messages(chat):
+            for msg in self.recent(chat):
                 if msg.inline_markup is not None:
                     self.world.pressable.add((msg.chat_id, msg.message_id))
                     candidates.append(msg)
-                elif (msg.chat_id, msg.message_id) in self.world.pressable:
-                    if self.rng.random() < 0.15:
-                        candidates.append(msg)
+                elif (msg.chat_id, msg.message_id) in self.world.pressable and (
+                    self.rng.random() < 0.15
+                ):
+                    candidates.append(msg)  # its buttons are gone, but a client kept them
         return self.rng.choice(candidates) if candidates else None
 
     def location(self) -> JSON:
@@ -760,9 +769,7 @@ class Generator:
 
     def _contact(self, index: int, label: str) -> Sent:
         who = self.person()
-        return self._message(
-            index, label, who, self.chat_for(who), {"contact": self.contact(who)}
-        )
+        return self._message(index, label, who, self.chat_for(who), {"contact": self.contact(who)})
 
     def _text(self, index: int, label: str) -> Sent:
         who = self.person()
@@ -904,7 +911,8 @@ class Change:
 
     def describe(self) -> str:
         if self.kind == "update":
-            assert self.before is not None and self.after is not None
+            assert self.before is not None
+            assert self.after is not None
             diff = {k: [self.before.get(k), self.after[k]] for k in sorted(self.columns)}
             return f"{self.table} {self.key} update {diff}"
         return f"{self.table} {self.key} {self.kind} {self.row}"
@@ -1012,14 +1020,13 @@ def _checkin_ok(c: Change, ctx: Ctx) -> bool:
     how = (
         _press_by(ctx, "ci", "o", row["id"])
         or ctx.command("ok")
-        or " ".join(ctx.sent.text.lower().split()) == DURESS_WORD
+        or (ctx.sent.private and " ".join(ctx.sent.text.lower().split()) == DURESS_WORD)
     )
     due = row["checked_at"] is not None and row["checked_at"] >= row["due_at"] - (
         ctx.world.interval / 2
     )
     return (
         ctx.sent.own
-        and ctx.sent.private
         and by_member
         and how
         and due
@@ -1085,7 +1092,8 @@ def _own_row(c: Change, ctx: Ctx, column: str = "volunteer_id") -> bool:
 
 def _forgot_self(c: Change, ctx: Ctx) -> bool:
     """me:y pressed in one's own private chat: one's own data goes (and what hangs off it)."""
-    return ctx.sent.own and ctx.sent.private and _press_by(ctx, "me", "y") and _own_row(c, ctx, "id")
+    own_chat = ctx.sent.own and ctx.sent.private
+    return own_chat and _press_by(ctx, "me", "y") and _own_row(c, ctx, "id")
 
 
 def _removed(ctx: Ctx) -> bool:
@@ -1303,43 +1311,206 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "checkins",
         "open -> ok",
-        "a member of that pair, own, in their private chat: We're OK (ci:o:<that id>), /ok or "
-        "the duress word, once the check-in is due (within half an interval, as /ok)",
+        "a member of that pair, own: We're OK (ci:o:<that id>), /ok, or the duress word in "
+        "private; once the check-in is due (within half an interval of it, as /ok)",
         _checkin_ok,
     ),
-    Rule("checkins", "-> cancelled", "the walk ended by its lead or a coordinator", _checkins_cancelled),
-    Rule("escalations", "insert (sos, duress)", "a walker on tonight's session, own: /sos, Need help (ci:h), the duress word in private; about themself", _help_raised),
-    Rule("escalations", "acknowledged / resolved", "a coordinator, own, with an alarm button (es:a/r/t/f), as themself", _alarm_taken),
-    Rule("volunteers", "insert", "the person themself, own, /start in their private chat", _new_member),
-    Rule("volunteers", "phone", "their own contact (contact.user_id = sender), own, private", _phone_own),
-    Rule("volunteers", "display_name, username", "the person themself, own, /name or /start", _name_own),
-    Rule("volunteers", "tags, status", "/start <code> by the person themself, own, private", _joined_again),
-    Rule("volunteers", "tags", "a coordinator's own /tag or /untag in their private chat", _retagged),
-    Rule("volunteers", "delete, status", "a coordinator's own /remove in private, or the person's own me:y in their private chat", lambda c, ctx: _removed(ctx) or _forgot_self(c, ctx)),
-    Rule("invites", "insert", "a coordinator's own /invite in their private chat", _invite_made),
-    Rule("invites", "used", "/start <that code> by the joiner, own, private", _invite_used),
-    Rule("signups", "any", "the volunteer's own place, own press: join (ro:j/w), withdraw (ms:y), reminder (rm:), cover (cv:)", _signup_own),
-    Rule("signups", "waitlisted -> confirmed", "a place in the same role given up legitimately in the same update", _signup_promoted),
-    Rule("signups", "any", "I can cover (cv:a) taking an open request: the requester's place", _cover_taken),
-    Rule("signups", "any", "a coordinator's own /remove or /cancelsession in private", lambda c, ctx: _private_command(ctx, "remove", "cancelsession")),
-    Rule("signups, pair_members, locations, briefings, home_safe, reminder_answers, cover_*", "delete", "the volunteer removed or forgotten legitimately in the same update", _cascade),
-    Rule("sessions", "insert / status / checkin_plan", "a coordinator's own /addsession, /cancelsession, /checkins in private", lambda c, ctx: _private_command(ctx, "addsession", "cancelsession", "checkins")),
-    Rule("sessions", "walk_state", "tonight's confirmed lead or a coordinator, own: /endwalk or End the walk (wk:e)", _walk_state),
-    Rule("pairs, pair_members", "any", "a coordinator's own swap press (pr:s)", _pairs_swapped),
-    Rule("locations", "insert / update", "the walker's own location or venue (or a live-location edit) in private, not forwarded", _location_own),
-    Rule("home_safe", "safe_at", "the person's own I'm home safe (hs:o:<that id>)", _home_safe),
-    Rule("briefings", "read_at", "the person's own Got it (bf:g:<that id>)", _briefing_read),
-    Rule("briefings, reminder_answers, cover_offers, debriefs", "insert", "the sweeps (a late joiner's briefing, a reminder, offers, the lead's debrief)", _job_made),
-    Rule("reminder_answers", "update", "the person's own reminder button (rm:)", _reminder_answer),
-    Rule("cover_requests", "insert / cancel", "the requester's own press (cv:r, cv:x, rm:c)", _cover_request_own),
-    Rule("cover_requests", "taken", "I can cover (cv:a), own, as the taker", _cover_request_taken),
-    Rule("cover_offers", "any", "a cover request made or taken legitimately in the same update", _cover_offers),
-    Rule("safety_notes", "insert", "a coordinator's own /brief in private", lambda c, ctx: _private_command(ctx, "brief")),
-    Rule("debriefs", "update", "the lead of that debrief, own, a text in private", _debrief_answer),
-    Rule("team_posts", "insert / message", "a coordinator's own /postrota in the team chat", _post_made),
-    Rule("team_posts", "dirty_since, last_edit_at", "anyone (the post's refresh bookkeeping)", _post_bookkeeping),
-    Rule("team_chats", "insert", "the configured team chat only (ROTABOT_TEAM_CHAT_ID is set), by a rota post allowed above", lambda c, ctx: _post_made(c, ctx)),
-)  # fmt: skip
+    Rule(
+        "checkins",
+        "-> cancelled",
+        "the walk ended by its lead or a coordinator",
+        _checkins_cancelled,
+    ),
+    Rule(
+        "escalations",
+        "insert (sos, duress)",
+        "a person with a confirmed place tonight, own, about themself: /sos, Need help (ci:h), "
+        "or the duress word in private",
+        _help_raised,
+    ),
+    Rule(
+        "escalations",
+        "acknowledged / resolved",
+        "a coordinator, own, as themself, with an alarm button (es:a/r/t/f)",
+        _alarm_taken,
+    ),
+    Rule(
+        "volunteers",
+        "insert",
+        "the person themself, own, /start in their private chat",
+        _new_member,
+    ),
+    Rule(
+        "volunteers",
+        "phone",
+        "their own contact (contact.user_id is the sender), own, in private",
+        _phone_own,
+    ),
+    Rule(
+        "volunteers",
+        "display_name, username",
+        "the person themself, own, /name or /start",
+        _name_own,
+    ),
+    Rule(
+        "volunteers",
+        "tags, status",
+        "/start <code> by the person themself, own, in private",
+        _joined_again,
+    ),
+    Rule(
+        "volunteers",
+        "tags",
+        "a coordinator's own /tag or /untag in their private chat",
+        _retagged,
+    ),
+    Rule(
+        "volunteers",
+        "delete, status",
+        "a coordinator's own /remove in private, or the person's own me:y in their private chat",
+        lambda c, ctx: _removed(ctx) or _forgot_self(c, ctx),
+    ),
+    Rule(
+        "invites",
+        "insert",
+        "a coordinator's own /invite in their private chat",
+        _invite_made,
+    ),
+    Rule(
+        "invites",
+        "used",
+        "/start <that code> by the joiner, own, in private",
+        _invite_used,
+    ),
+    Rule(
+        "signups",
+        "any",
+        "the volunteer's own place, own press: join (ro:j/w), withdraw (ms:y), reminder (rm:), "
+        "cover (cv:)",
+        _signup_own,
+    ),
+    Rule(
+        "signups",
+        "waitlisted -> confirmed",
+        "a place in the same role given up legitimately in the same update",
+        _signup_promoted,
+    ),
+    Rule(
+        "signups",
+        "any",
+        "I can cover (cv:a) taking an open request: the requester's place",
+        _cover_taken,
+    ),
+    Rule(
+        "signups",
+        "any",
+        "a coordinator's own /remove or /cancelsession in private",
+        lambda c, ctx: _private_command(ctx, "remove", "cancelsession"),
+    ),
+    Rule(
+        "signups, pair_members, locations, briefings, home_safe, reminder_answers, cover_*",  # noqa: E501
+        "delete",
+        "the volunteer removed or forgotten legitimately in the same update",
+        _cascade,
+    ),
+    Rule(
+        "sessions",
+        "insert, status, checkin_plan",
+        "a coordinator's own /addsession, /cancelsession, /checkins in private",
+        lambda c, ctx: _private_command(ctx, "addsession", "cancelsession", "checkins"),
+    ),
+    Rule(
+        "sessions",
+        "walk_state",
+        "tonight's confirmed lead or a coordinator, own: /endwalk or End the walk (wk:e)",
+        _walk_state,
+    ),
+    Rule(
+        "pairs, pair_members",
+        "any",
+        "a coordinator's own swap press (pr:s)",
+        _pairs_swapped,
+    ),
+    Rule(
+        "locations",
+        "insert, update",
+        "the walker's own location or venue (or a live-location edit) in private, not forwarded",
+        _location_own,
+    ),
+    Rule(
+        "home_safe",
+        "safe_at",
+        "the person's own I'm home safe (hs:o:<that id>)",
+        _home_safe,
+    ),
+    Rule(
+        "briefings",
+        "read_at",
+        "the person's own Got it (bf:g:<that id>)",
+        _briefing_read,
+    ),
+    Rule(
+        "briefings, reminder_answers, cover_offers, debriefs",
+        "insert",
+        "the sweeps (a late joiner's briefing, a reminder, offers, the lead's debrief)",
+        _job_made,
+    ),
+    Rule(
+        "reminder_answers",
+        "update",
+        "the person's own reminder button (rm:)",
+        _reminder_answer,
+    ),
+    Rule(
+        "cover_requests",
+        "insert, cancel",
+        "the requester's own press (cv:r, cv:x, rm:c)",
+        _cover_request_own,
+    ),
+    Rule(
+        "cover_requests",
+        "taken",
+        "I can cover (cv:a), own, as the taker",
+        _cover_request_taken,
+    ),
+    Rule(
+        "cover_offers",
+        "any",
+        "a cover request made or taken legitimately in the same update",
+        _cover_offers,
+    ),
+    Rule(
+        "safety_notes",
+        "insert",
+        "a coordinator's own /brief in private",
+        lambda c, ctx: _private_command(ctx, "brief"),
+    ),
+    Rule(
+        "debriefs",
+        "update",
+        "the lead of that debrief, own, a text in private",
+        _debrief_answer,
+    ),
+    Rule(
+        "team_posts",
+        "insert, message",
+        "a team member's own /postrota in the team chat",
+        _post_made,
+    ),
+    Rule(
+        "team_posts",
+        "dirty_since, last_edit_at",
+        "anyone (the post's refresh bookkeeping)",
+        _post_bookkeeping,
+    ),
+    Rule(
+        "team_chats",
+        "insert",
+        "the configured team chat only (ROTABOT_TEAM_CHAT_ID is set), by a rota post allowed "
+        "above",
+        _post_made,
+    ),
+)
 # Written by the bot as consequences of allowed changes, or bookkeeping: not judged row by row
 # (what they lead to is: messages are checked for leaks, and the tables above for causes).
 UNCHECKED = ("outbox", "timers", "safety_log", "session_milestones", "session_roles")
@@ -1460,6 +1631,7 @@ class Observer:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.done: set[int] = set()
+        self.finished = asyncio.Event()  # set whenever an update is done
         self.errors: list[tuple[int | None, str]] = []
         self.logged: list[logging.LogRecord] = []
         self._original = app.process_update
@@ -1471,6 +1643,7 @@ class Observer:
                 update_id = getattr(update, "update_id", None)
                 if isinstance(update_id, int):
                     self.done.add(update_id)
+                self.finished.set()
 
         async def on_error(update: object, context: Any) -> None:
             import traceback
@@ -1628,9 +1801,14 @@ class Runner:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STEP_TIMEOUT
         while sent.update_id not in observer.done:
-            if loop.time() > deadline:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
                 return False
-            await asyncio.sleep(0.002)
+            observer.finished.clear()
+            if sent.update_id in observer.done:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(observer.finished.wait(), remaining)
         return True
 
     async def quiet(self, within: float = 5.0) -> None:
@@ -1705,7 +1883,7 @@ class Runner:
                 self.report.leaks += 1
                 self.find(
                     f"{call.method} to a group",
-                    f"to {chat}: {dict((k, call.params.get(k)) for k in ('latitude', 'longitude'))}",
+                    f"to {chat}: {call.params.get('latitude')}, {call.params.get('longitude')}",
                     sent,
                 )
         self.calls_seen = len(calls)

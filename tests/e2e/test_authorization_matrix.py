@@ -12,11 +12,14 @@ real Application registers without rows here fails the test.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram
+from bot.fake_telegram.people import JSON
+from bot.pacing import UNPACED_CHATS
 from rota.clock import FakeClock
 from rota.config import RotaConfig
 from rota.template import parse_template
@@ -35,6 +38,7 @@ from tests.e2e.matrix import (
     Tracker,
     World,
     build_world,
+    last_update_id,
     registered_commands,
     registered_prefixes,
 )
@@ -188,26 +192,32 @@ def _safety(w: World, actor: Actor, name: str) -> Allowed | None:
     return None
 
 
+def _foreign(w: World, chat_id: int) -> Allowed:
+    """A group that is not the team's: one short reply at most, the coordinators told, and
+    the bot leaves (README: "Added to any other group ... and leaves")."""
+    return Allowed(
+        frozenset(FOREIGN_GROUP_TABLES),
+        _coordinator_chats(w),
+        reply_in=chat_id,
+        must_leave=True,
+        short=True,
+    )
+
+
 def command_rule(w: World, actor: Actor, name: str, where: str, chat_id: int) -> Allowed:
     """What `/name` by `actor` in `where` may change: the matrix's command rows."""
     key = actor.key
     refusal = Allowed(reply_in=chat_id)  # at most one polite reply, there
     if where == OTHER:
         allowed = _safety(w, actor, name) if name in {"ok", "sos"} else None
-        if allowed is not None:  # the safety exception: counts, and may reply there
+        if allowed is not None:  # the safety exception: it counts, then the bot leaves
             return Allowed(
                 allowed.tables | FOREIGN_GROUP_TABLES,
                 allowed.chats | _coordinator_chats(w) | {chat_id},
-                may_leave=True,
+                must_leave=True,
                 phase=allowed.phase,
             )
-        return Allowed(
-            frozenset(FOREIGN_GROUP_TABLES),
-            _coordinator_chats(w),
-            reply_in=chat_id,
-            may_leave=True,
-            short=True,
-        )
+        return _foreign(w, chat_id)
     if name in SAFETY_COMMANDS:
         allowed = _safety(w, actor, name)
         if allowed is None:
@@ -249,9 +259,9 @@ def _own_briefing(w: World, actor: Actor) -> int:
 
 
 PREFIX_SAMPLES: dict[str, Samples] = {
-    "ro": lambda w, a: [f"ro:s:{w.session_ids[0]}", f"ro:j:{w.role_ids[1, 'dropin']}"],
+    "ro": lambda w, a: [f"ro:s:{w.session_ids[0]}"],
     "ms": lambda w, a: [f"ms:y:{w.signup_ids[0]}"],
-    "me": lambda w, a: ["me:y"],
+    "me": lambda w, a: ["me:n"],
     "ci": lambda w, a: [f"ci:o:{w.checkin_ids[0][-1]}", f"ci:h:{w.checkin_ids[0][0]}"],
     "es": lambda w, a: [f"es:a:{w.escalation_id}", "es:t"],
     "hs": lambda w, a: ["hs:o:1"],
@@ -261,6 +271,16 @@ PREFIX_SAMPLES: dict[str, Samples] = {
     "rm": lambda w, a: [f"rm:w:{w.session_ids[0]}"],
     "cv": lambda w, a: [f"cv:r:{w.signup_ids[0]}"],
 }
+
+
+def forged_rule(w: World, actor: Actor, where: str, data: str) -> Allowed:
+    """A press whose data is not on the pressed message changes nothing, with one exception:
+    Need help is /sos (README: "Need help or /sos"), so in a private chat it may count as
+    /sos wherever it was pressed; it is still refused to anyone /sos would refuse."""
+    if data.startswith("ci:h:") and where == PRIVATE:
+        return _safety(w, actor, "sos") or NOTHING
+    return NOTHING
+
 
 # A real press of a message's own button, per prefix: which button, and what it may change.
 GenuineRule = Callable[[World, Actor, BotMessage, str], Allowed]
@@ -275,8 +295,8 @@ def _ro(w: World, a: Actor, m: BotMessage, data: str) -> Allowed:
 def _es(w: World, a: Actor, m: BotMessage, data: str) -> Allowed:
     if a.key not in COORDINATORS:
         return NOTHING  # only coordinators acknowledge or resolve
-    subject = w.actors["volunteer of another pair"]
-    return Allowed(frozenset(ALARM_TABLES), _chain(w, subject), phase=ALARM)
+    # Every copy of the alarm says who took it; its subject's pair hears someone is coming.
+    return Allowed(frozenset(ALARM_TABLES), _everyone(w), phase=ALARM)
 
 
 def _ci(w: World, a: Actor, m: BotMessage, data: str) -> Allowed:
@@ -365,7 +385,10 @@ async def night_world(
     )
     four = RotaConfig(template=template, zone=config.zone, admin_ids=config.admin_ids)
     team = tg.group("Outreach team")
-    async with running_bot(tg, db, four, clock, team_chat_id=team.chat_id) as bot:
+    # No overall pace either: the foreign-group cells alone send the coordinators ~480
+    # notices, 16 s at Telegram's 30 a second; pacing is tested elsewhere, not here.
+    unpaced = dataclasses.replace(UNPACED_CHATS, overall_interval=0.0, overall_burst=1)
+    async with running_bot(tg, db, four, clock, pacing=unpaced, team_chat_id=team.chat_id) as bot:
         yield await build_world(bot, team)
 
 
@@ -383,6 +406,105 @@ def _command_cells(w: World, runner: Runner) -> list[Cell]:
     return cells
 
 
+def _edit_cells(w: World, runner: Runner, drafts: dict[tuple[str, str, str], JSON]) -> list[Cell]:
+    """A message edited into each command: an edit never runs a command (issue 11.6)."""
+    cells = []
+    for (key, where, name), draft in drafts.items():
+        actor = w.actors[key]
+        text = f"/{name} {COMMAND_ARGS[name].format(name=actor.user.first_name)}".strip()
+        chat_id = draft["chat"]["id"]
+        allowed = Allowed(reply_in=chat_id, short=chat_id < 0)
+
+        async def run(actor: Actor = actor, draft: JSON = draft, text: str = text) -> None:
+            await runner.edit(actor, draft, text)
+
+        cells.append(Cell(f"a message edited into {text!r} in {where}", actor, allowed, run))
+    return cells
+
+
+async def _drafts(w: World) -> tuple[dict[tuple[str, str, str], JSON], list[int]]:
+    """The messages the edit cells edit: the admin's in private, a volunteer's in the group
+    (and the ids of their updates, to wait for)."""
+    drafts, update_ids = {}, []
+    for name in COMMAND_ARGS:
+        drafts["admin", PRIVATE, name] = await w.user("admin").send(f"draft {name}")
+        update_ids.append(last_update_id(w.tg))
+        drafts["volunteer", TEAM, name] = await w.user("volunteer").send_in(w.team, "draft")
+        update_ids.append(last_update_id(w.tg))
+    return drafts, update_ids
+
+
+def _forward_cells(w: World, runner: Runner) -> list[Cell]:
+    """Someone else's words or place, forwarded: never the forwarder's own (issue 11.7)."""
+    admin, walker = w.actors["admin"], w.actors["volunteer"]
+    other = w.actors["volunteer of another pair"].user
+    origin = w.user("lead")
+    cells = []
+    forwards: list[tuple[Actor, str, JSON]] = [
+        (admin, f"/{name} {COMMAND_ARGS[name].format(name=origin.first_name)}".strip(), {})
+        for name in COMMAND_ARGS
+    ]
+    said_by_other = {
+        "location": {"location": {"latitude": 51.5101, "longitude": -0.134}},
+        "venue": {
+            "venue": {
+                "location": {"latitude": 51.51, "longitude": -0.13},
+                "title": "St Anne's Hall",
+                "address": "55 Dean St",
+            },
+            "location": {"latitude": 51.51, "longitude": -0.13},
+        },
+        "contact": {
+            "contact": {"phone_number": "+447700900999", "first_name": "X", "user_id": other.id}
+        },
+    }
+    forwards += [(walker, "/sos", {}), (walker, "/ok", {})]
+    forwards += [(walker, kind, content) for kind, content in said_by_other.items()]
+    for actor, text, content in forwards:
+        sender = other if actor is walker else origin
+        message: JSON = {
+            "message_id": 1,
+            "date": int(w.tg.clock()) - 60,
+            "chat": sender.private_chat_dict(),
+            "from": sender.to_dict(),
+            **(content or _text(text)),
+        }
+
+        async def run(actor: Actor = actor, message: JSON = message) -> None:
+            await runner.forward(actor, message, None)
+
+        label = f"a forwarded {text!r} (from {sender.first_name}) in {PRIVATE}"
+        cells.append(Cell(label, actor, Allowed(reply_in=actor.chat_id), run))
+    return cells
+
+
+def _text(text: str) -> JSON:
+    command = text.split()[0]
+    return {
+        "text": text,
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+    }
+
+
+def _added_cells(w: World, runner: Runner) -> list[Cell]:
+    """Anyone adds the bot to their own group: it leaves (and again if added back)."""
+    cells = []
+    for actor in w.actors.values():
+        if actor.anonymous:
+            continue
+        group = w.tg.group(f"{actor.user.first_name}'s group", [actor.user], admins=[actor.user])
+
+        async def add(actor: Actor = actor, group: FakeGroup = group) -> None:
+            await runner.added_to_group(actor, group)
+
+        allowed = _foreign(w, group.chat_id)
+        cells.append(Cell("adds the bot to a group", actor, allowed, add, where=group.chat_id))
+        cells.append(
+            Cell("adds the bot back after it left", actor, allowed, add, where=group.chat_id)
+        )
+    return cells
+
+
 def _command_cell(
     w: World, runner: Runner, actor: Actor, text: str, name: str, where: str
 ) -> Cell:
@@ -397,7 +519,8 @@ def _command_cell(
     async def run() -> None:
         await runner.command(actor, text, chat)
 
-    return Cell(f"{text!r} in {where}", actor, allowed, run, where=chat_id)
+    later = where == OTHER and allowed.tables <= FOREIGN_GROUP_TABLES
+    return Cell(f"{text!r} in {where}", actor, allowed, run, where=chat_id, deliver_later=later)
 
 
 def _press_cell(
@@ -420,7 +543,8 @@ def _press_cells(w: World, runner: Runner) -> list[Cell]:
             for samples in PREFIX_SAMPLES.values():
                 for data in samples(w, actor):
                     if data not in on_it:  # forged: from another message, or another id
-                        cells.append(_press_cell(runner, actor, where, message, data, NOTHING))
+                        allowed = forged_rule(w, actor, where, data)
+                        cells.append(_press_cell(runner, actor, where, message, data, allowed))
             kind = _kind(message)
             if kind in GENUINE:
                 choose, rule = GENUINE[kind]
@@ -462,8 +586,18 @@ async def test_authorization_matrix(night_world: World) -> None:
     assert not missing, "\n".join(missing)
     runner = Runner(w, Tracker(w.bot.app))
     with w.bot.jobs_paused():
-        commands = _command_cells(w, runner)
-        early = sorted((c for c in commands if c.allowed.phase <= OWN), key=_phase)
+        drafts, update_ids = await _drafts(w)
+        await runner.settle(update_ids)
+        commands = [
+            *_command_cells(w, runner),
+            *_edit_cells(w, runner, drafts),
+            *_forward_cells(w, runner),
+            *_added_cells(w, runner),
+        ]
+        early = sorted(
+            (c for c in commands if c.allowed.phase <= OWN),
+            key=lambda c: (c.allowed.phase, c.deliver_later),
+        )
         for cell in early:
             await runner.run(cell)
         presses = _press_cells(w, runner)

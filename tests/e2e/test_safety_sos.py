@@ -117,15 +117,18 @@ async def test_need_help_alerts_everyone_at_once_and_the_location_follows(
     for chat in n.chain:
         alert = await chat.wait_for("🆘 SOS from Ana")
         assert "Sent to everyone on the chain at once." in alert.text
-        assert "• Ana: no phone number shared\n• Bea: no phone number shared" in alert.text
+        people = "• Ana: no phone number shared\n• Bea: no phone number shared"
+        # Phone numbers (and places) go to the responders; the team group is told who has them.
+        assert (people in alert.text) is (chat is not n.team)
         assert alert.button_texts == ["✋ Acknowledge", "✅ They're safe (resolve)"]
     assert count_of(n.bea, "SOS") == 0
 
-    # Her location goes on to everyone alerted, as a Telegram location.
+    # Her location goes on to everyone alerted but the team group, as a Telegram location.
     await n.ana.share_location(51.5101, -0.1340)
     await n.ana.wait_for("📍 Your location has gone to the coordinators.")
     for chat in n.chain:
-        await _location_in(bot.tg, chat.chat_id)
+        if chat is not n.team:
+            await _location_in(bot.tg, chat.chat_id)
 
     # /sos again: already with them, and no second alert.
     again = await bot.ask(n.ana, "/sos")
@@ -134,6 +137,7 @@ async def test_need_help_alerts_everyone_at_once_and_the_location_follows(
         "Call 999 if you're in danger."
     )
     assert await outbox_settled(bot)
+    assert not any(m.kind == "location" for m in bot.tg.messages(n.team.chat_id))
     for chat in n.chain:
         assert sends_to(bot.tg, chat.chat_id, "SOS from Ana") == 1
     (escalation,) = await bot.rows("escalations")

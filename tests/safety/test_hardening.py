@@ -15,8 +15,11 @@ import datetime as dtm
 import pytest
 from sqlalchemy import select
 
+from bot import safety_texts
 from rota.checkin_plan import counts_from, may_check_in
 from rota.errors import NotSignedUp, SessionClosed, TooEarly
+from rota.model import SignUpStatus
+from rota.safety_model import Audience
 from rota.services import alarms, checkins, people, walks
 from rota.storage.tables import OutboxRow
 from tests.conftest import ADMIN_ID
@@ -25,6 +28,7 @@ from tests.safety.support import (
     DOT,
     LENA,
     NELL,
+    OUTSIDER,
     TEAM_CHAT,
     TESS,
     TIA,
@@ -401,3 +405,58 @@ async def test_the_place_keeps_following_once_a_coordinator_took_the_sos(night: 
     before = len(await outbox_rows(night.uow))
     assert not await _located(night, NELL, at(20, 9))  # resolved: kept, not sent
     assert len(await outbox_rows(night.uow)) == before
+
+
+def test_the_team_copy_renders_who_and_that_the_coordinators_have_the_details() -> None:
+    full: dict[str, object] = {
+        "escalation_id": 7,
+        "kind": "sos",
+        "step": alarms.ALL_STEPS,
+        "names": "Nell",
+        "members": [{"name": "Nell", "phone": NELL_PHONE}, {"name": "Tia", "phone": TIA_PHONE}],
+        "meeting_point": "St Anne's Hall",
+        "starts_at": at(19).isoformat(),
+        "ends_at": at(23).isoformat(),
+        "last_checkin_at": None,
+        "last_checkin_by": None,
+    }
+    team = alarms.alert_payload(full, Audience.TEAM)
+    responders = alarms.alert_payload(full, Audience.RESPONDERS)
+    shown = safety_texts.alert(team, "Europe/London", repeat=False)
+    assert "SOS from Nell" in shown
+    assert safety_texts.TEAM_DETAILS in shown
+    assert NELL_PHONE not in shown
+    assert NELL_PHONE in safety_texts.alert(responders, "Europe/London", repeat=False)
+    (part,) = safety_texts.alert_digest(
+        [team, team | {"names": "Tia"}], "Europe/London", repeat=False
+    )
+    assert safety_texts.TEAM_DETAILS in part.text
+    assert TIA_PHONE not in part.text
+    (part,) = safety_texts.alert_digest([responders, responders], "Europe/London", repeat=False)
+    assert safety_texts.TEAM_DETAILS not in part.text
+    assert TIA_PHONE in part.text
+
+
+async def test_someone_on_the_waitlist_is_not_on_the_walk_so_their_sos_changes_nothing(
+    night: Night,
+) -> None:
+    """Need help works for everyone out tonight; a waitlisted person is not out with the team."""
+    async with night.uow() as work:
+        await work.signups.add(
+            session_id=night.session_id,
+            role_id=night.roles["lead"],
+            volunteer_id=night.ids[OUTSIDER],
+            status=SignUpStatus.WAITLISTED,
+            now=night.clock.now(),
+        )
+        await work.commit()
+    await night.run(at(20, 5))
+    before = await snapshot(night.uow)
+    with pytest.raises(SessionClosed, match="999"):
+        await checkins.sos(night.uow(), telegram_id=OUTSIDER, config=night.config, now=at(20, 6))
+    with pytest.raises(SessionClosed):
+        await _located(night, OUTSIDER, at(20, 6))
+    assert await snapshot(night.uow) == before
+    # The confirmed lead, not walking, still can.
+    result = await checkins.sos(night.uow(), telegram_id=LENA, config=night.config, now=at(20, 6))
+    assert result.new

@@ -1,4 +1,4 @@
-"""Only tonight's confirmed team lead (or a coordinator) ends the walk; a waitlisted lead may not."""
+"""Only the confirmed team lead (or a coordinator) ends the walk; a waitlisted lead may not."""
 
 from __future__ import annotations
 
