@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from rota.errors import AlreadySignedUp
 from rota.model import (
@@ -606,6 +607,7 @@ class SqlOutbox:
             due = and_(due, OutboxRow.priority <= max_priority)
         if exclude:  # rows this worker is still sending: their lease running out means nothing
             due = and_(due, OutboxRow.id.not_in(list(exclude)))
+        await self._drop_superseded_edits()
         # When a row first fell due: a retry's backoff moves due_at later, but must not let
         # a younger row (step 2 of an alarm) overtake an older one (step 1) to the same chat.
         # Rows are added due at once (created_at) or, in tests, already overdue (due_at).
@@ -670,6 +672,30 @@ class SqlOutbox:
             for row in result
         ]
         return sorted(items, key=lambda i: (i.priority, min(i.due_at, i.created_at), i.id))
+
+    async def _drop_superseded_edits(self) -> None:
+        """Cancel waiting edits of a message that a newer edit replaces.
+
+        An edit rewrites the whole message, so only the newest counts; sent after it (an
+        older edit put off while its original was on its way), an older one would show
+        "dealing with it" over "resolved".
+        """
+        newer = aliased(OutboxRow)
+        await self._db.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.state == DeliveryState.PENDING.value,
+                OutboxRow.edit_of.is_not(None),
+                select(newer.id)
+                .where(
+                    newer.edit_of == OutboxRow.edit_of,
+                    newer.id > OutboxRow.id,
+                    newer.state != DeliveryState.CANCELLED.value,
+                )
+                .exists(),
+            )
+            .values(state=DeliveryState.CANCELLED.value)
+        )
 
     async def mark_sent(
         self, item_id: int, *, now: dtm.datetime, message_id: int | None, scrub: bool = False

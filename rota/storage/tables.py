@@ -160,6 +160,7 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_state_due", "state", "due_at"),
         Index("ix_outbox_ref", "ref_kind", "ref_id"),
+        Index("ix_outbox_edit_of", "edit_of"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))

@@ -193,6 +193,7 @@ async def test_a_reply_to_someone_with_more_queued_is_dropped_rather_than_waited
     await asyncio.sleep(0.3 * 1.6)  # the chat's bucket refills by more than one and a half
     assert await _reply(pacer, rec, "r6", 7, flooder) == "sent"
 
+    await asyncio.gather(*(_send(pacer, rec, f"out{i}", 7, NORMAL) for i in range(3)))
     flooder.more(0)  # the last of their updates: its reply waits its turn and answers for all
     started = time.monotonic()
     assert await _reply(pacer, rec, "last", 7, flooder) == "sent"

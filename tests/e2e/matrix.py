@@ -28,6 +28,8 @@ WHERES = (PRIVATE, TEAM, OTHER)
 # Long enough for a refusal, too short for a roster; group replies are checked against it.
 GROUP_REPLY_MAX = 300
 PHONES = {"annika": "+447700900111", "calum": "+447700900222"}
+LOCATION = (51.5101, -0.1340)  # where the walker who asked for help is
+LOCATIONS = ("51.5101", "-0.134")
 
 JSON = dict[str, Any]
 # Every row of every table, as one JSON text per table.
@@ -113,6 +115,7 @@ class World:
     signup_ids: list[int]
     walker_ids: list[int]  # volunteer ids: pair 0's two, then pair 1's
     briefing_of: dict[str, int]  # actor key -> the id of their briefing
+    leaks: list[str] = dataclasses.field(default_factory=list)  # found while building it
     other_groups: int = 0
 
     @property
@@ -201,7 +204,15 @@ async def build_world(bot: Harness, team: FakeGroup) -> World:
     alarm_copy = await team.wait_for("SOS")
     for person in (cora, deirdre, leona):
         await person.wait_for("SOS")
+    await other.share_location(*LOCATION)
+    await other.wait_for("location")
     assert await outbox_settled(bot)
+    leaks = [
+        f"the night itself: the team group was shown {why}: {message.text[:80]!r}"
+        for message in team.messages()
+        for why in [private_details(chat_view_of(message))]
+        if why is not None
+    ]
 
     pair_ids = sorted(members)
     checkin_ids: dict[int, list[int]] = {0: [], 1: []}
@@ -262,6 +273,7 @@ async def build_world(bot: Harness, team: FakeGroup) -> World:
             for row in await bot.rows("briefings")
             if row["volunteer_id"] == await bot.volunteer_id(actor.user)
         },
+        leaks=leaks,
     )
 
 
@@ -337,18 +349,20 @@ def last_update_id(tg: FakeTelegram) -> int:
     return int(tg.updates[-1]["update_id"])
 
 
-def chat_view(tg: FakeTelegram, chat_id: int) -> ChatView:
-    """One chat's bot messages: id, kind, text, deleted, and every button."""
-    return tuple(
-        (
-            m.message_id,
-            m.kind,
-            m.text,
-            m.deleted,
-            tuple((b.text, b.callback_data, b.url) for row in m.buttons for b in row),
-        )
-        for m in tg.messages(chat_id, include_deleted=True)
+def chat_view_of(m: BotMessage) -> tuple[Any, ...]:
+    """One bot message as compared: id, kind, text, deleted, and every button."""
+    return (
+        m.message_id,
+        m.kind,
+        m.text,
+        m.deleted,
+        tuple((b.text, b.callback_data, b.url) for row in m.buttons for b in row),
     )
+
+
+def chat_view(tg: FakeTelegram, chat_id: int) -> ChatView:
+    """One chat's bot messages, oldest first."""
+    return tuple(chat_view_of(m) for m in tg.messages(chat_id, include_deleted=True))
 
 
 class ChatWatch:
@@ -431,6 +445,18 @@ def db_diff(before: Snapshot, after: Snapshot) -> set[str]:
     return {t for t in set(before) | set(after) if before.get(t) != after.get(t)}
 
 
+def private_details(message: tuple[Any, ...]) -> str | None:
+    """What a team-group message must never show: a phone number or a location (issue 11.9)."""
+    kind, text = message[1], str(message[2]).replace(" ", "")
+    if kind in ("location", "venue"):
+        return "a location"
+    if any(phone[-6:] in text for phone in PHONES.values()):
+        return "a phone number"
+    if any(place in text for place in LOCATIONS):
+        return "coordinates"
+    return None
+
+
 def discreet(text: str, names: list[str], *, short: bool) -> str | None:
     """Why a group reply says too much, or None if it is fine."""
     if short and len(text) > GROUP_REPLY_MAX:
@@ -511,12 +537,16 @@ class Runner:
             problems.append("the bot stayed in a group that is not the team's")
         if len(self.tracker.errors) > errors:
             problems.append(f"raised {self.tracker.errors[errors:]}")
-        team_text = " ".join(m.text for m in self.world.team.messages())
-        for phone in PHONES.values():
-            if phone[-6:] in team_text.replace(" ", ""):
-                problems.append("a phone number is in the team group")
-        if any(m.kind == "location" for m in self.world.team.messages()):
-            problems.append("a location is in the team group")
+        team = self.world.team.chat_id
+        if team in after_chats:
+            was = set(before_chats[team])
+            problems += [
+                f"the team group was shown {why}"
+                for message in after_chats[team]
+                if message not in was
+                for why in [private_details(message)]
+                if why is not None
+            ]
         for problem in problems:
             self.failures.append(f"[{cell.actor.key}] {cell.label}: {problem}")
 

@@ -172,7 +172,7 @@ async def test_after_a_restart_a_backlog_s_safety_updates_go_first_and_the_rest_
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
         for job in app.job_queue.get_jobs_by_name("safety"):
             await job.run(app)
-        await n.flo.wait_for_count(answered + 60, timeout=10)  # each answered, once started
+        await n.flo.wait_for_count(answered + 60, timeout=20)  # each answered, once started
         for person in (n.cora, n.lee):
             assert not [m for m in person.messages() if "MISSED" in m.text]
     finally:

@@ -283,3 +283,46 @@ async def test_an_edit_target_is_read_in_one_go_through_the_rows_life(
     )
     assert await delivery.edit_target(uow(), lost) == EditTarget(None, on_its_way=False)
     assert await delivery.edit_target(uow(), 999_999) == EditTarget(None, on_its_way=False)
+
+
+async def _add_edit(uow: Uow, now: dtm.datetime, kind: str, of: int) -> None:
+    async with uow() as u:
+        await u.outbox.add(Notice(kind=kind, chat_id=1, edit_of=of), now=now, due_at=None)
+        await u.commit()
+
+
+async def test_a_newer_edit_of_the_same_message_replaces_a_waiting_older_one(
+    uow: Uow, clock: FakeClock
+) -> None:
+    now = clock.now()
+    await _add(uow, now, "alert")
+    original = await _claim_one(uow, clock)
+    await delivery.record_outcome(uow(), original, Sent(message_id=7), now=now)
+    await _add_edit(uow, now, "alert_taken", original.id)
+    await _add_edit(uow, now, "alert_resolved", original.id)
+
+    items = await delivery.claim_due(uow(), now=now)
+
+    assert [i.kind for i in items] == ["alert_resolved"]
+    assert (await _row(uow, "alert_taken")).state == "cancelled"
+
+
+async def test_an_older_edit_put_off_is_not_sent_after_a_newer_one(
+    uow: Uow, clock: FakeClock
+) -> None:
+    """'Dealing with it' waited for its original; 'resolved' went first: it stays last."""
+    now = clock.now()
+    await _add(uow, now, "alert")
+    original = await _claim_one(uow, clock)
+    await delivery.record_outcome(uow(), original, Sent(message_id=7), now=now)
+    await _add_edit(uow, now, "alert_taken", original.id)
+    taken = await _claim_one(uow, clock)
+    await _add_edit(uow, now, "alert_resolved", original.id)
+    resolved = await _claim_one(uow, clock)
+    await delivery.record_outcome(uow(), resolved, Sent(message_id=7), now=now)
+    put_off = RetryLater("on its way", after=dtm.timedelta(seconds=1))
+    await delivery.record_outcome(uow(), taken, put_off, now=now)
+
+    assert await delivery.claim_due(uow(), now=now + MINUTE) == []
+    assert (await _row(uow, "alert_taken")).state == "cancelled"
+    assert (await _row(uow, "alert_resolved")).state == "sent"

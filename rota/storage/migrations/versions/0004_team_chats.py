@@ -1,4 +1,4 @@
-"""team chats: groups a coordinator made the team's
+"""team chats (groups a coordinator made the team's); outbox edits looked up by target
 
 Revision ID: 0004
 Revises: 0003
@@ -25,6 +25,8 @@ def upgrade() -> None:
         sa.Column('adopted_at', rota.storage.tables.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('chat_id', name=op.f('pk_team_chats')),
     )
+    # The dispatcher looks for newer edits of the same message before sending an older one.
+    op.create_index('ix_outbox_edit_of', 'outbox', ['edit_of'], unique=False)
     # Groups that already hold a rota post were made the team's by it.
     op.execute(
         "INSERT INTO team_chats (chat_id, adopted_at) SELECT chat_id, posted_at FROM team_posts"
@@ -33,3 +35,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('team_chats')
+    op.drop_index('ix_outbox_edit_of', table_name='outbox')
