@@ -15,8 +15,10 @@ then takes one of the few slots: a person's queue holds at most one slot. Safety
 their own per person, are handed a free slot before anything else waiting, and may use a few
 slots ordinary updates cannot take, so one arrives even while every slot is busy. They are
 recognised from the update alone (no database), so recognising them costs nothing. And the
-ordinary updates of everyone flooding (a long queue) go through one shared, paced lane: a
-flood's own work takes a bounded share of the bot's time.
+ordinary updates of everyone flooding (a long queue) go through one shared lane, one at a
+time, in the bot's idle moments: a flood is worked off with what time the others leave (on
+SQLite, whose single writer lock every handler takes, a flood handled at full speed pushed
+others' answers past 3 s).
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ SQLITE_CONCURRENT = 4
 # an ordinary handler to finish.
 SAFETY_RESERVE = 2
 # Someone with more than this many ordinary updates queued is flooding. Everyone flooding
-# shares one lane: their updates start at most FLOOD_RATE a second in all, so a flood's own
-# processing (parsing, handlers, the database) takes a bounded share of the bot, however
-# many people flood at once. Their replies are mostly dropped anyway (bot/pacing.py).
+# shares one lane: one update at a time, at most FLOOD_RATE a second in all, and only when no
+# other update is being handled, or after FLOOD_PATIENCE seconds of waiting for such a moment
+# (so a flood on a busy bot still moves). Their replies are mostly dropped (bot/pacing.py).
 FLOOD_BACKLOG = 3
 FLOOD_RATE = 10.0
+FLOOD_PATIENCE = 1.0
+SAFETY, ORDINARY, FLOOD = 0, 1, 2  # who is served first when a slot frees
 
 # Callback prefixes of the walk's safety buttons: check-in (We're OK / Need help), the alarm
 # buttons (acknowledge, resolve, digests), home safe, and ending the walk.
@@ -144,15 +148,16 @@ def is_safety(update: object, duress_words: frozenset[str] = frozenset()) -> boo
 
 @dataclass(order=True)
 class _Waiter:
-    rank: int  # 0: safety, 1: ordinary
+    rank: int  # SAFETY, ORDINARY or FLOOD
     seq: int
     ready: asyncio.Future[None] = field(compare=False)
 
 
 class Slots:
-    """`shared` slots for any update plus `reserve` that only safety updates may take.
+    """`shared` slots for any update plus `reserve` that only safety updates may take; a
+    flood update takes one only when none is in use.
 
-    Waiters are served safety first, then first come, first served.
+    Waiters are served by rank (SAFETY, ORDINARY, FLOOD), then first come, first served.
     """
 
     def __init__(self, shared: int, reserve: int) -> None:
@@ -162,13 +167,15 @@ class Slots:
         self._waiting: list[_Waiter] = []
         self._seq = itertools.count()
 
-    def _room(self, safety: bool) -> bool:
-        return self.in_use < self.shared + (self.reserve if safety else 0)
+    def _room(self, rank: int) -> bool:
+        if rank == FLOOD:
+            return self.in_use == 0
+        return self.in_use < self.shared + (self.reserve if rank == SAFETY else 0)
 
-    async def acquire(self, *, safety: bool) -> None:
+    async def acquire(self, rank: int) -> None:
         """Wait for a slot: at once if one is free and nobody ahead of us waits for one."""
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, _Waiter(0 if safety else 1, next(self._seq), ready))
+        heapq.heappush(self._waiting, _Waiter(rank, next(self._seq), ready))
         self._hand_out()
         try:
             await ready
@@ -188,7 +195,7 @@ class Slots:
             if first.ready.done():  # its update was cancelled while waiting
                 heapq.heappop(self._waiting)
                 continue
-            if not self._room(first.rank == 0):
+            if not self._room(first.rank):
                 return
             heapq.heappop(self._waiting)
             self.in_use += 1
@@ -205,11 +212,13 @@ class InOrderPerPerson(BaseUpdateProcessor):
         duress_words: Iterable[str | None] = (),
         safety_reserve: int = SAFETY_RESERVE,
         flood_rate: float = FLOOD_RATE,
+        flood_patience: float = FLOOD_PATIENCE,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self.duress_words = frozenset(_normal(w) for w in duress_words if w)
         self.slots = Slots(max_concurrent_updates, safety_reserve)
         self.flood_rate = flood_rate
+        self.flood_patience = flood_patience
         self._queues: dict[tuple[int, bool], _Queue] = {}
         self._flood_lane = asyncio.Lock()
         self._flood_next = 0.0  # loop time the flood lane's next update may start
@@ -236,7 +245,7 @@ class InOrderPerPerson(BaseUpdateProcessor):
         started = False
         try:
             if person is None:
-                await self.slots.acquire(safety=safety)
+                await self.slots.acquire(SAFETY if safety else ORDINARY)
                 started = True
                 await self._run(update, coroutine, Handling(None, safety, asyncio.current_task()))
                 return
@@ -245,9 +254,12 @@ class InOrderPerPerson(BaseUpdateProcessor):
             queue.waiting += 1
             try:
                 async with queue.lock:  # asyncio.Lock wakes its waiters first come, first served
-                    if not safety and queue.waiting > FLOOD_BACKLOG:
+                    if safety:
+                        await self.slots.acquire(SAFETY)
+                    elif queue.waiting > FLOOD_BACKLOG:
                         await self._flood_turn()
-                    await self.slots.acquire(safety=safety)
+                    else:
+                        await self.slots.acquire(ORDINARY)
                     started = True
                     handling = Handling(person, safety, asyncio.current_task(), queue)
                     await self._run(update, coroutine, handling)
@@ -260,12 +272,16 @@ class InOrderPerPerson(BaseUpdateProcessor):
                 coroutine.close()  # cancelled while queued: never awaited, say nothing
 
     async def _flood_turn(self) -> None:
-        """Wait for the flood lane's next start (holding no slot)."""
+        """Take a slot through the flood lane (see FLOOD_BACKLOG)."""
         async with self._flood_lane:
             loop = asyncio.get_running_loop()
             delay = self._flood_next - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            try:
+                await asyncio.wait_for(self.slots.acquire(FLOOD), self.flood_patience)
+            except TimeoutError:  # never idle: take an ordinary turn
+                await self.slots.acquire(ORDINARY)
             self._flood_next = loop.time() + 1 / self.flood_rate
 
     async def _run(self, update: object, coroutine: Awaitable[Any], handling: Handling) -> None:

@@ -18,7 +18,14 @@ from bot.handlers import (
     start,
     tonight,
 )
-from bot.handlers.access import Place, button, command, message_guards, team_groups_only
+from bot.handlers.access import (
+    Place,
+    button,
+    command,
+    leave_after_safety,
+    message_guards,
+    team_groups_only,
+)
 
 COMMANDS = [
     BotCommand("rota", "Upcoming sessions: claim a shift"),
@@ -103,3 +110,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # Before everything: a group that is not the team's is told once and left.
     app.add_handler(TypeHandler(Update, team_groups_only), group=-1)
     app.add_handlers(handlers)
+    # After them: an /sos or /ok that counted in a group that is not the team's, then leave.
+    app.add_handler(TypeHandler(Update, leave_after_safety), group=1)

@@ -144,6 +144,8 @@ async def team_groups_only(update: Update, context: RotaContext) -> None:
     ):
         raise ApplicationHandlerStop  # removed from a group: nothing to say
     deps = context.deps
+    if member is not None:  # added (again): a new arrival is told, and left, again
+        deps.told_groups.discard(chat.id)
     standing = await posts.group_standing(deps.uow(), chat_id=chat.id, config=deps.config)
     if standing is GroupStanding.TEAM:
         if member is not None:
@@ -151,7 +153,7 @@ async def team_groups_only(update: Update, context: RotaContext) -> None:
         return
     name = _command_name(update)
     if name in SAFETY_COMMANDS:
-        return  # never stand between a walker and an alarm; the domain checks who they are
+        return  # never stand between a walker and an alarm: leave_after_safety leaves after
     if standing is GroupStanding.UNADOPTED:
         if name == "postrota":
             return  # the handler lets only a coordinator adopt the group
@@ -161,6 +163,19 @@ async def team_groups_only(update: Update, context: RotaContext) -> None:
             raise ApplicationHandlerStop
     await _leave(update, context, added_by=member.from_user.id if member else None)
     raise ApplicationHandlerStop
+
+
+async def leave_after_safety(update: Update, context: RotaContext) -> None:
+    """After an /sos or /ok typed in a group that is not the team's has counted: leave it."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE or _command_name(update) not in (
+        SAFETY_COMMANDS
+    ):
+        return
+    deps = context.deps
+    standing = await posts.group_standing(deps.uow(), chat_id=chat.id, config=deps.config)
+    if standing is GroupStanding.FOREIGN:
+        await _leave(update, context, added_by=None)
 
 
 async def _is_coordinator(context: RotaContext, telegram_id: int) -> bool:

@@ -224,6 +224,30 @@ async def test_everyone_flooding_shares_one_paced_lane_and_others_do_not_wait_fo
         assert theirs == sorted(theirs)
 
 
+async def test_a_flood_waits_for_an_idle_moment_but_not_for_ever() -> None:
+    processor = InOrderPerPerson(4, flood_rate=1000, flood_patience=0.2)
+    busy = Gate()
+    other = asyncio.create_task(processor.process_update(_update(1, 50), busy.handle("other")))
+    await _settle()
+    started: list[str] = []
+
+    async def handle(label: str) -> None:
+        started.append(label)
+        await asyncio.sleep(0.001)  # a handler waits on the database: the queue builds
+
+    queued = [
+        asyncio.create_task(processor.process_update(_update(10 + i, 7), handle(f"f{i}")))
+        for i in range(6)
+    ]
+    await asyncio.sleep(0.05)
+    assert started == ["f0"]  # the first of them, before the queue was long
+    await asyncio.sleep(0.25)  # past the patience: the flood takes an ordinary turn
+    assert "f1" in started
+    busy.go.set()  # now the bot is idle: the rest go one after another
+    await asyncio.gather(other, *queued)
+    assert started == [f"f{i}" for i in range(6)]
+
+
 async def test_the_handler_knows_whose_update_it_handles_and_a_task_it_starts_does_not() -> None:
     processor = InOrderPerPerson()
     seen: dict[str, Any] = {}

@@ -217,6 +217,8 @@ def command_rule(w: World, actor: Actor, name: str, where: str, chat_id: int) ->
                 must_leave=True,
                 phase=allowed.phase,
             )
+        if name in {"ok", "sos"}:  # it is answered (a refusal here), then the bot says it leaves
+            return dataclasses.replace(_foreign(w, chat_id), replies=2)
         return _foreign(w, chat_id)
     if name in SAFETY_COMMANDS:
         allowed = _safety(w, actor, name)
@@ -444,7 +446,7 @@ def _forward_cells(w: World, runner: Runner) -> list[Cell]:
         (admin, f"/{name} {COMMAND_ARGS[name].format(name=origin.first_name)}".strip(), {})
         for name in COMMAND_ARGS
     ]
-    said_by_other = {
+    said_by_other: dict[str, JSON] = {
         "location": {"location": {"latitude": 51.5101, "longitude": -0.134}},
         "venue": {
             "venue": {
@@ -548,10 +550,10 @@ def _press_cells(w: World, runner: Runner) -> list[Cell]:
             kind = _kind(message)
             if kind in GENUINE:
                 choose, rule = GENUINE[kind]
-                data = choose(message)
-                if data is not None:
-                    allowed = rule(w, actor, message, data)
-                    cells.append(_press_cell(runner, actor, where, message, data, allowed))
+                real = choose(message)
+                if real is not None:
+                    allowed = rule(w, actor, message, real)
+                    cells.append(_press_cell(runner, actor, where, message, real, allowed))
     return cells
 
 
@@ -607,6 +609,8 @@ async def test_authorization_matrix(night_world: World) -> None:
     runner.failures[:0] = w.leaks
     size = runner.cells
     print(f"\nauthorisation matrix: {size} cells, {len(runner.failures)} failed")
+    for line in runner.skipped:
+        print(f"skipped {line}")
     assert not runner.failures, f"{len(runner.failures)} of {size} cells failed:\n" + "\n".join(
         runner.failures
     )
