@@ -393,7 +393,8 @@ def _row(kind: str, size: Size, runs: dict[str, Figures]) -> Result:
             f"{size.checking_pairs} pairs pressing We're OK every ~2 s, {size.sos} Need help "
             f"presses {size.sos_spacing} s apart, {size.others} others sending a command every "
             f"~2 s, over {size.window:.0f} s; the flood: a volunteer and a stranger, "
-            f"{size.flood} messages each in bursts of {size.burst}"
+            f"{size.flood} messages each in bursts of {size.burst}; below 100 samples a p99 is "
+            "the largest (Need help: one per press)"
             + (f"; {missing} without an answer or alert (failure)" if missing else "")
         ),
         extra={
