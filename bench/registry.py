@@ -29,6 +29,7 @@ NAMES: tuple[str, ...] = (
     "memory",
     "cost",
     "flood",
+    "fuzz",
 )
 REQUIRED = ("NAME", "HELP", "add_arguments", "run")
 

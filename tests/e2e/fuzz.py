@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
@@ -1703,6 +1703,38 @@ def diff(before: Tables, after: Tables) -> list[Change]:
     return changes
 
 
+class WriteWatch:
+    """The tables written through the bot's engine since the last `take`.
+
+    Most updates write nothing (a refusal, a view): then the database is as it was and the
+    run neither takes a snapshot nor waits for the outbox. Every write of the bot goes through
+    this engine, so a change cannot slip past (a cascade follows a DELETE, which is seen).
+    """
+
+    _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine.sync_engine
+        self.tables: set[str] = set()
+        self.deletes = False
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        match = self._WRITE.match(statement)
+        if match:
+            self.tables.add(match.group(1).lower())
+            self.deletes |= statement.lstrip()[:6].upper() == "DELETE"
+
+    def take(self) -> tuple[set[str], bool]:
+        """What was written since the last call, and whether anything was deleted."""
+        found, deleted = self.tables, self.deletes
+        self.tables, self.deletes = set(), False
+        return found, deleted
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
 _PHONE_DIGITS = re.compile(r"\+?\d[\d ()-]{6,}\d")
 _LEAK_METHODS = ("sendMessage", "editMessageText", "editMessageCaption", "sendDocument")
 _LOCATION_METHODS = ("sendLocation", "sendVenue", "editMessageLiveLocation", "sendContact")
@@ -1722,6 +1754,7 @@ class Runner:
         self.errors_seen = 0
         self.logged_seen = 0
         self.phones: set[str] = set(PHONES.values())  # every number a volunteer has given
+        self.stuck: set[int] = set()  # outbox rows reported undelivered: not waited for again
 
     def find(self, what: str, detail: str, sent: Sent | None) -> None:
         self.report.findings.append(Finding(what, detail, sent))
@@ -1729,6 +1762,7 @@ class Runner:
     async def run(self, phases: list[tuple[dtm.datetime, int]]) -> Report:
         """Each phase: move the clock (and let the sweeps run), then `n` updates at that time."""
         observer = Observer(self.bot.app)
+        self.watch = WriteWatch(self.bot.uow.engine)
         started = time.monotonic()
         try:
             self.check_messages(None)
@@ -1738,6 +1772,7 @@ class Runner:
                     await tick(self.bot, when)
                     await self.quiet()
                     self.check_messages(None)
+                self.watch.take()
                 before = await snapshot(self.bot, self.tables)
                 self.world.ids = _ids(before)
                 for _ in range(n):
@@ -1748,6 +1783,7 @@ class Runner:
             self.check_errors(observer, None)
         finally:
             observer.close()
+            self.watch.close()
         return self.report
 
     async def step(self, index: int, observer: Observer, before: Tables) -> Tables:
@@ -1776,7 +1812,11 @@ class Runner:
         else:
             self.report.stalls += 1
             self.find("update not handled within 15 s", "the bot never finished it", sent)
-        await self.quiet()
+        written, deleted = self.watch.take()
+        if "outbox" in written:
+            await self.quiet(sent)
+            more, gone = self.watch.take()
+            written, deleted = written | more, deleted or gone
         if sent.query_id is not None:
             self.report.presses += 1
             if tg.callback_answer(sent.query_id) is None:
@@ -1785,9 +1825,12 @@ class Runner:
         self.check_errors(observer, sent)
         self.check_messages(sent)
         self.check_pressed(sent, pressed)
-        after = await snapshot(self.bot, self.tables)
-        self.check_changes(sent, before, after)
-        return after
+        if deleted or written & set(self.tables):
+            self.watch.take()  # writes from here on belong to the next update
+            after = await snapshot(self.bot, self.tables)
+            self.check_changes(sent, before, after)
+            return after
+        return before
 
     def _asked_for(self) -> set[str]:
         """The update types the bot asked Telegram for (its last getUpdates)."""
@@ -1811,23 +1854,38 @@ class Runner:
                 await asyncio.wait_for(observer.finished.wait(), remaining)
         return True
 
-    async def quiet(self, within: float = 5.0) -> None:
-        """Wait until the outbox has nothing due left to send (alerts made by this update)."""
+    async def quiet(self, sent: Sent | None = None, within: float = 5.0) -> None:
+        """Wait until the outbox has nothing due left to send (alerts made by this update).
+
+        Rows still undelivered after `within` s are a finding (once): the clock stands still
+        during a phase, so a row left "sending" (its send crashed) is never sent again, and
+        the run stops waiting for it.
+        """
         now = self.bot.clock.now()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         table = Base.metadata.tables["outbox"]
+        columns = (table.c.id, table.c.kind, table.c.chat_id, table.c.state, table.c.due_at)
+        due: list[Any] = []
         while loop.time() < deadline:
             async with self.bot.uow.engine.connect() as conn:
                 result = await conn.execute(
-                    select(table.c.id, table.c.due_at, table.c.state).where(
-                        table.c.state.in_(("pending", "sending"))
-                    )
+                    select(*columns).where(table.c.state.in_(("pending", "sending")))
                 )
-                due = [r for r in result if r.due_at is None or _utc(r.due_at) <= now]
+                due = [
+                    r
+                    for r in result
+                    if r.id not in self.stuck and (r.due_at is None or _utc(r.due_at) <= now)
+                ]
             if not due:
                 return
             await asyncio.sleep(0.01)
+        self.stuck |= {r.id for r in due}
+        self.find(
+            "outbox rows due but not delivered within 5 s",
+            "; ".join(f"#{r.id} {r.kind} to {r.chat_id} ({r.state})" for r in due[:10]),
+            sent,
+        )
 
     def _pressed(self, sent: Sent) -> tuple[BotMessage, str, bool] | None:
         """The group message pressed (its first line and whether it had buttons), if any."""
@@ -1843,8 +1901,11 @@ class Runner:
         for update_id, text in observer.errors[self.errors_seen :]:
             self.report.exceptions += 1
             last = text.strip().splitlines()[-1] if text.strip() else text
-            self.find(f"unhandled exception: {last[:120]}", text[-3000:], sent)
-            del update_id
+            if update_id is None:  # a job's (the dispatcher's, a sweep's): no update caused it
+                during = f"while update #{sent.index} was handled\n" if sent else ""
+                self.find(f"exception in a job: {last[:120]}", during + text[-3000:], None)
+            else:
+                self.find(f"unhandled exception: {last[:120]}", text[-3000:], sent)
         self.errors_seen = len(observer.errors)
         for record in observer.logged[self.logged_seen :]:
             if record.name == "bot.errors":
