@@ -76,7 +76,8 @@ def full_plan(dbs: list[str], available: set[str]) -> Plan:
 
     Lanes are balanced by the durations seen on 2 cores (recovery of 10,000 on PostgreSQL
     ~345-400 s; each SOS scenario on PostgreSQL ~215-240 s; memory ~270-320 s; escalation
-    ~70-105 s a database; broadcast ~55-78 s a database; flood ~65 s a database).
+    ~70-105 s a database; broadcast ~55-78 s a database; flood ~65 s a database; fuzz
+    of 10,000 ~190 s on SQLite alone).
     """
 
     def units(
@@ -93,6 +94,9 @@ def full_plan(dbs: list[str], available: set[str]) -> Plan:
         units("sos", "--scenario", "busy"),
         units("escalation") + units("broadcast") + units("flood"),
         units("recovery", "--k", "100") + units("memory", only=(dbs[0],), background=True),
+        # 10,000 fuzzed updates keep a core busy for minutes (no latency goal): behind nice,
+        # one lane a database.
+        *([unit] for unit in units("fuzz", background=True)),
     ]
     return Plan(alone, [lane for lane in lanes if lane])
 

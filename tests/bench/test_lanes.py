@@ -17,7 +17,7 @@ def test_every_measurement_runs_once_per_database_and_throughput_alone() -> None
     assert [u.label for u in plan.alone] == ["throughput sqlite", "throughput postgresql"]
     labels = [u.label for u in plan.units()]
     assert len(labels) == len(set(labels))
-    for name in ("escalation", "broadcast", "cost", "flood"):
+    for name in ("escalation", "broadcast", "cost", "flood", "fuzz"):
         assert {f"{name} sqlite", f"{name} postgresql"} <= set(labels), name
     # Recovery: the sizes, split so the long one can run in the background.
     small, big = recovery.FULL_K
@@ -42,7 +42,12 @@ def test_the_long_cpu_users_run_in_the_background_behind_nice() -> None:
     plan = lanes.full_plan(["sqlite", "postgresql"], ALL)
 
     background = [u.label for u in plan.units() if u.background]
-    assert background == ["recovery postgresql --k 10000", "memory sqlite"]
+    assert background == [
+        "recovery postgresql --k 10000",
+        "memory sqlite",
+        "fuzz sqlite",
+        "fuzz postgresql",
+    ]
     unit = next(u for u in plan.units() if u.background)
     command = unit.command(Path("/tmp/x.json"), "python3")
     assert command[0].endswith("nice")

@@ -471,7 +471,15 @@ class Generator:
         return self.rng.choice(self.everyone)
 
     def chat_for(self, person: FakeUser) -> int:
-        return self.rng.choice(self.world.chats_of(person.id))
+        """One of this person's chats where a message reaches the bot (a group it has left
+        delivers nothing: Telegram sends the bot no updates from it)."""
+        left = getattr(self.world.tg, "bot_left", None)
+        chats = [
+            c
+            for c in self.world.chats_of(person.id)
+            if c > 0 or left is None or not left(self.world.tg.groups[c])
+        ]
+        return self.rng.choice(chats)
 
     def some_id(self) -> int:
         pick = self.rng.random()
@@ -841,7 +849,7 @@ class Generator:
         )
         add = getattr(world.tg, "add_bot_to_group", None)
         left = getattr(world.tg, "bot_left", None)
-        if (old, new) == ("left", "member") and add is not None and left and left(group):
+        if add is not None and left is not None and left(group):  # someone adds it back
             update = add(group, by=who)  # the fake's own: the bot is in the group again
             return Sent(index, label, "my_chat_member", update["my_chat_member"])
 
