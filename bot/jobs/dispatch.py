@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup, Location
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
@@ -77,6 +77,11 @@ async def deliver(bot: AnyBot, item: OutboxItem, deps: BotDeps) -> Outcome:
         return classify(err, repeat_if_unsure=False)
     except TelegramError as err:
         return classify(err, repeat_if_unsure=item.kind in notices.ALARM_KINDS)
+    except (ValueError, TypeError) as err:
+        # A row the library refuses before sending (found by the fuzz run: a live location
+        # at 0°): given up alone, never sinking the rest of the batch.
+        log.error("outbox %s (%s) refused: %s", item.id, item.kind, type(err).__name__)
+        return GiveUp(f"refused before sending: {type(err).__name__}")
     return Sent(message_id=message.message_id)
 
 
@@ -97,8 +102,8 @@ async def _edit(bot: AnyBot, item: OutboxItem, out: Outgoing, deps: BotDeps) -> 
         await bot.edit_message_live_location(
             chat_id=target.chat_id,
             message_id=target.message_id,
-            latitude=out.location[0],
-            longitude=out.location[1],
+            # As a Location: PTB takes latitude/longitude 0.0 (Greenwich) for "missing".
+            location=Location(longitude=out.location[1], latitude=out.location[0]),
             rate_limit_args=item.priority,
         )
         return Sent(message_id=target.message_id)

@@ -274,7 +274,10 @@ async def duress(
         at = min(sent_at or now, now)
         if pair is not None and session.walk_state in ON_WALK:
             checkin = await uow.safety.next_open_checkin(pair.id)
-            if checkin is not None:
+            plan = effective_plan(config.template.checkins, session.checkin_plan)
+            # The same window as /ok: a duress word long before a check-in is due must not
+            # close it and leave the pair unwatched (the alarm goes out either way).
+            if checkin is not None and may_check_in(checkin.due_at, at, plan):
                 await _close(uow, checkin, pair, volunteer, at=at, now=now)
         await alarms.open_escalation(
             uow,

@@ -272,3 +272,31 @@ async def test_the_team_groups_copies_of_a_step_3_alarm_and_an_sos_hold_no_phone
             for secret in (ANA_PHONE, BEA_PHONE, "latitude", "members"):
                 assert secret not in row["payload"], row
     assert prompt.find_button(OK) is not None  # nobody checked in: the alarm stands
+
+
+async def test_a_live_location_on_the_greenwich_meridian_still_reaches_the_coordinators(
+    team_bot: Harness,
+) -> None:
+    """Found by the fuzz run: longitude 0.0 made the edit raise and stalled its whole batch."""
+    bot, tg = team_bot, team_bot.tg
+    crew = await Crew(bot).setup()
+    prompt = await crew.asked()
+    bot.clock.set(night(19, 31))
+    await crew.ana.tap(HELP, message=prompt)
+    await crew.ana.share_location(51.4779, -0.0015, live_period=3600)
+    await crew.ana.wait_for("📍 Your location has gone to the coordinators.")
+    assert await sends_landed(bot)
+    await crew.ana.update_live_location(51.4779, 0.0)
+
+    async def moved() -> bool:
+        moves = [r for r in await bot.rows("outbox") if r["kind"] == "alert_location_move"]
+        return len(moves) == len(crew.responders)
+
+    assert await eventually(moved)
+    bot.clock.set(night(19, 31, 10))
+    await bot.run_job("dispatch")
+    assert await outbox_settled(bot)
+    for person in crew.responders:
+        (place,) = _locations(tg, person.chat_id)
+        assert (place.latitude, place.longitude) == (51.4779, 0.0)
+    assert not [r for r in await bot.rows("outbox") if r["state"] in ("sending", "failed")]

@@ -286,3 +286,18 @@ async def test_an_sos_after_a_duress_word_still_reaches_everyone(duress_night: N
     night.clock.set(at(19, 36))
     again = await _sos(night, NELL)
     assert (again.new, again.escalation_id) == (False, result.escalation_id)
+
+
+async def test_duress_long_before_a_check_in_is_due_alerts_but_leaves_it_open(
+    duress_night: Night,
+) -> None:
+    """Found by the fuzz run: the word closed check-in 3 at 19:52 (due 20:30)."""
+    night = duress_night
+    await night.fire(at(19, 30))
+    night.clock.set(at(19, 31))
+    await _duress(night, "pineapple")  # check-in 1 is due: it counts
+    night.clock.set(at(19, 40))  # check-in 2 is due at 20:00: not yet within its window
+    shown = await _duress(night, "pineapple")
+    assert shown == at(19, 40)
+    rows = await checkin_rows(night.uow)
+    assert [r.state for r in rows[:2]] == ["ok", "open"]
