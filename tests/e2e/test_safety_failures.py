@@ -110,6 +110,16 @@ async def _dispatch(bot: Harness) -> None:
     await bot.run_job("dispatch")
 
 
+async def _settled(bot: Harness) -> None:
+    """Deliver whatever is still queued (e.g. the briefings, on a slow machine) before a
+    test injects failures, so the failures land on the messages the test is about."""
+    for _ in range(10):
+        if not await _pending(bot):
+            return
+        await _dispatch(bot)
+    assert await _pending(bot) == []
+
+
 # ------------------------------------------------------------------ (a) crash and restart
 
 
@@ -204,6 +214,7 @@ async def test_a_429_storm_delays_the_alerts_by_the_pause_and_doubles_none(bot: 
     mark = len(tg.calls)
 
     with bot.jobs_paused():
+        await _settled(bot)
         tg.fail_next(
             "sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, count=5
         )
@@ -431,6 +442,7 @@ async def test_a_crash_between_telegram_accepting_and_the_row_marked_sent_repeat
         await real(uow, results, **kw)
 
     with bot.jobs_paused(), mock.patch.object(delivery, "record_outcomes", crash_once):
+        await _settled(bot)
         await tick(bot, night(19, 40))
         assert crashed
         assert _statuses(tg, crew.cora.id, MISSED) == [200]
@@ -470,6 +482,7 @@ async def test_a_batch_that_outlives_its_lease_stops_instead_of_doubling_the_res
     mark = len(tg.calls)
 
     with bot.jobs_paused():
+        await _settled(bot)
         tg.set_delay("sendMessage", 0.3)  # slow, but well inside PTB's timeouts
         bot.clock.set(night(19, 45))
         slow = asyncio.ensure_future(bot.run_job("safety"))  # step 2: three alerts, one batch
