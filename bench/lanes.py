@@ -77,7 +77,7 @@ def full_plan(dbs: list[str], available: set[str]) -> Plan:
     Lanes are balanced by the durations seen on 2 cores (recovery of 10,000 on PostgreSQL
     ~345-400 s; each SOS scenario on PostgreSQL ~215-240 s; memory ~270-320 s; escalation
     ~70-105 s a database; broadcast ~55-78 s a database; flood ~65 s a database; fuzz
-    of 10,000 ~190 s on SQLite alone).
+    of 10,000 ~190 s on SQLite alone; purge of 100,000 rows ~30 s a database).
     """
 
     def units(
@@ -90,7 +90,7 @@ def full_plan(dbs: list[str], available: set[str]) -> Plan:
     alone = units("throughput")
     lanes = [
         units("recovery", "--k", "10000", only=("postgresql",), background=True),
-        units("sos", "--scenario", "idle") + units("cost"),
+        units("sos", "--scenario", "idle") + units("cost") + units("purge"),
         units("sos", "--scenario", "busy"),
         units("escalation") + units("broadcast") + units("flood"),
         units("recovery", "--k", "100") + units("memory", only=(dbs[0],), background=True),

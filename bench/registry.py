@@ -30,6 +30,7 @@ NAMES: tuple[str, ...] = (
     "cost",
     "flood",
     "fuzz",
+    "purge",
 )
 REQUIRED = ("NAME", "HELP", "add_arguments", "run")
 

@@ -1,5 +1,5 @@
-"""The `rotabot` command: run, db upgrade, check, report, export, demo. The only place that reads
-os.environ."""
+"""The `rotabot` command: run, db upgrade, check, report, export, privacy purge, demo. The only
+place that reads os.environ."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,9 +26,10 @@ from bot.config import ConfigError, Settings
 from bot.logprivacy import protect_logs
 from rota import calendar as ics
 from rota.clock import SystemClock
+from rota.durations import format_duration
 from rota.errors import InvalidInput
 from rota.localtime import LocalTimeError, local_today, parse_date
-from rota.services import reports
+from rota.services import reports, retention
 from rota.storage.engine import create_engine, is_sqlite, normalise_url
 from rota.storage.migrate import current_revision, head_revision, upgrade
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
@@ -365,6 +367,41 @@ def cmd_export(env: Mapping[str, str], args: argparse.Namespace) -> int:
     return 0
 
 
+def purge_table(report: retention.PurgeReport, *, dry_run: bool) -> str:
+    """The purge's counts, one line per table and kind of data, for the console."""
+    head = "would remove" if dry_run else "removed"
+    rows = report.as_lines()
+    width = max(len(what) for _, what, _ in rows)
+    lines = [f"{'table':<11} {'what':<{width}} {head}"]
+    lines += [f"{table:<11} {what:<{width}} {count}" for table, what, count in rows]
+    if dry_run:
+        lines.append(
+            f"dry run: nothing was changed; {report.total} rows would be removed or wiped"
+        )
+    else:
+        lines.append(f"{report.total} rows removed or wiped")
+    return "\n".join(lines)
+
+
+def cmd_privacy_purge(env: Mapping[str, str], args: argparse.Namespace) -> int:
+    """Apply the template's [retention] periods now, as the nightly job does; or only count."""
+    settings = _settings(env, require_token=False)
+    now = SystemClock().now()
+    report = _read_database(
+        settings,
+        lambda uow: retention.purge(
+            uow, policy=settings.template.retention, now=now, dry_run=args.dry_run
+        ),
+    )
+    policy = settings.template.retention
+    periods = ", ".join(
+        f"{f.name} {format_duration(getattr(policy, f.name))}" for f in fields(policy)
+    )
+    print(f"retention ({settings.template_path}): {periods}")
+    print(purge_table(report, dry_run=args.dry_run))
+    return 0
+
+
 MAX_SPEED = 100.0
 
 
@@ -482,6 +519,26 @@ def parser() -> argparse.ArgumentParser:
     )
     rota.add_argument("--format", default="csv", metavar="csv|ics", help="csv (default) or ics")
     rota.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
+    privacy = sub.add_parser(
+        "privacy", help="personal data housekeeping", description="Personal data housekeeping."
+    )
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    purge = privacy_sub.add_parser(
+        "purge",
+        help="delete personal data past the template's [retention] periods now",
+        description="Do now what the bot does every night at 03:30: wipe the text of "
+        "messages delivered, given up or cancelled longer ago than message_bodies, delete "
+        "them after message_rows, delete positions of walks that are over (unless an alert "
+        "about the person is still open), wipe the safety log's details and names after "
+        "safety_log_details, erase volunteers removed longer ago than removed_volunteers, "
+        "and delete old invites. Messages still waiting or being sent are never touched; "
+        "the monthly report's counts stay. Prints what it removed per table.",
+    )
+    purge.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only count what would be removed; change nothing",
+    )
     demo = sub.add_parser(
         "demo",
         help="play a whole Wednesday night on a fake Telegram (no token needed)",
@@ -531,6 +588,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_report(env, args)
         if args.command == "export":
             return cmd_export(env, args)
+        if args.command == "privacy":
+            return cmd_privacy_purge(env, args)
         if args.command == "demo":
             return cmd_demo(args)
         return commands[args.command](env)

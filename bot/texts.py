@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from rota.errors import Ambiguous, DomainError
 from rota.localtime import format_clock, format_day, to_local
 from rota.model import Invite, SessionBoard, SignUpStatus, Volunteer
-from rota.services.people import MyData
 from rota.services.sessions import SyncReport
 from rota.services.signups import MyShift, WithdrawOutcome
 
@@ -42,7 +41,7 @@ HELP_COORDINATOR = """
 /invite [tags] – a one-use invite link (e.g. /invite trained)
 /volunteers – the team with tags
 /tag <i>who</i> <i>tag</i> · /untag <i>who</i> <i>tag</i>
-/remove <i>who</i> – take someone off the team
+/remove <i>who</i> [forget] – take someone off the team (forget: erase their data now)
 /addsession <i>YYYY-MM-DD HH:MM HH:MM [note]</i> – an extra session
 /cancelsession <i>YYYY-MM-DD</i> – cancel (everyone on it is told)
 /session <i>YYYY-MM-DD</i> – the roster
@@ -93,13 +92,24 @@ ASK_PHONE = (
 )
 PHONE_SAVED = "Thanks, {name}. Your number is saved; /me shows it and /forgetme deletes it."
 FORGET_ASK = (
-    "Delete everything I keep about you? Your upcoming shifts will be given up and you'll "
-    "need a new invite to come back."
+    "<b>Delete what I keep about you?</b>\n\n"
+    "<b>Deleted:</b> your name, @username, phone number, Telegram id and tags, and any "
+    "locations you shared. Where a stored message, alert, briefing, safety-log line or "
+    'debrief note names you, your name and number are replaced by "a former volunteer".\n'
+    "<b>Given up:</b> your upcoming shifts (the coordinators are told, without your name).\n"
+    "<b>Kept, without your name:</b> the counts of past shifts, check-ins and debriefs, for "
+    "the charity's reports.\n"
+    "<b>Out of my reach:</b> messages already delivered into Telegram chats (the coordinators', "
+    "the team group's, this one). I can't delete those; you can delete this chat yourself.\n\n"
+    "You'd need a new invite to come back."
 )
 FORGET_KEPT = "OK, nothing was deleted."
 FORGET_DONE = (
-    "Done: your name, username, phone number and tags are deleted{shifts}. "
-    "Past sessions keep only an anonymous count. Take care!"
+    "Done. I deleted your name, username, phone number, Telegram id, tags and locations, and "
+    'replaced your name with "a former volunteer" wherever I had stored it{shifts}. '
+    "What stays: anonymous counts of past shifts for the charity's reports, and messages "
+    "already delivered into Telegram chats, which I can't reach (you can delete this chat). "
+    "Take care!"
 )
 WITHDRAW_KEPT = "OK, you're still on."
 NO_SESSIONS = "There are no upcoming sessions yet. A coordinator can add one with /addsession."
@@ -150,23 +160,6 @@ def invite_link(invite: Invite, bot_username: str, zone: str) -> str:
         f"https://t.me/{esc(bot_username)}?start={esc(invite.code)}\n\n"
         "Send it only to the person joining."
     )
-
-
-def profile(data: MyData, zone: str) -> str:
-    """/me: everything stored about the volunteer."""
-    v = data.volunteer
-    lines = [
-        "<b>What I keep about you</b>",
-        f"Name: {esc(v.display_name)}",
-        f"Telegram: {'@' + esc(v.username) if v.username else 'no username'} (id {v.telegram_id})",
-        f"Phone: {esc(v.phone) if v.phone else 'not shared (/phone)'}",
-        f"Tags: {esc(', '.join(sorted(v.tags))) if v.tags else 'none'}",
-        f"Joined: {day(v.joined_at, zone)} {to_local(v.joined_at, zone).year}",
-        f"Upcoming shifts: {len(data.shifts)}",
-        "",
-        "/forgetme deletes all of this.",
-    ]
-    return "\n".join(lines)
 
 
 def _roles_line(board: SessionBoard) -> str:
@@ -300,10 +293,35 @@ def tags_changed(volunteer: Volunteer) -> str:
     return f"{esc(volunteer.display_name)} now has tags: {esc(tags)}."
 
 
-def removed(volunteer: Volunteer, shifts: int) -> str:
-    """After /remove."""
+def removed(
+    volunteer: Volunteer,
+    shifts: int,
+    *,
+    erased: bool,
+    erase_after: dtm.datetime | None,
+    zone: str,
+) -> str:
+    """After /remove or /remove ... forget: who, and what happens to their data."""
+    name = esc(volunteer.display_name)
     freed = f" Their {shifts} upcoming shift(s) were freed." if shifts else ""
-    return f"{esc(volunteer.display_name)} is no longer on the team.{freed}"
+    if erased:
+        return (
+            f"{name} is no longer on the team and their details are erased now: name, "
+            "username, phone number, Telegram id, tags and locations; stored messages and "
+            'logs that named them now say "a former volunteer".'
+            f"{freed} Anonymous counts of their past shifts stay for reports; messages already "
+            "delivered into Telegram chats are out of my reach."
+        )
+    when = (
+        f" until {day(erase_after, zone)} {to_local(erase_after, zone).year}"
+        if erase_after
+        else ""
+    )
+    handle = f"@{esc(volunteer.username)}" if volunteer.username else name
+    return (
+        f"{name} is no longer on the team.{freed} Their details are kept{when} (a new invite "
+        f"brings them back), then erased. To erase them now: /remove {handle} forget"
+    )
 
 
 def session_added(board_start: dtm.datetime, board_end: dtm.datetime, zone: str) -> str:

@@ -23,7 +23,10 @@ from rota.model import (
     Volunteer,
 )
 from rota.ports_briefings import BriefingRepository
+from rota.ports_erasure import ErasureRepository
+from rota.ports_my_data import MyDataRepository
 from rota.ports_reports import ReportRepository
+from rota.ports_retention import RetentionRepository
 from rota.ports_staffing import StaffingRepository
 from rota.safety_model import (
     CheckIn,
@@ -177,7 +180,6 @@ class OutboxRepository(Protocol):
     ) -> list[int]: ...
     async def refs_in_message(self, ref_kind: str, chat_id: int, message_id: int) -> list[int]: ...
     async def cancel_pending(self, ref_kind: str, ref_id: int, kinds: Sequence[str]) -> int: ...
-    async def forget_chat(self, chat_id: int) -> None: ...
 
 
 class TeamPostRepository(Protocol):
@@ -331,9 +333,12 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     team_posts: TeamPostRepository
     safety: SafetyRepository
+    erasure: ErasureRepository
     briefings: BriefingRepository
     staffing: StaffingRepository
     reports: ReportRepository
+    retention: RetentionRepository
+    my_data: MyDataRepository
     # Facts read once per transaction (who is on call, who coordinates) when a batch of
     # alarms needs them again and again; gone with the transaction.
     memo: dict[Hashable, object]

@@ -23,8 +23,8 @@ DEFAULT_LATE_NOTICE = dtm.timedelta(hours=48)
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,19}", re.ASCII)
 _TAG = re.compile(r"[a-z][a-z0-9_-]{0,19}", re.ASCII)
 
-_TOP_KEYS = ("late_notice", "session", "role", "checkins", "briefing")
-_TOP_SHOWN = ("late_notice", "[[session]]", "[[role]]", "[checkins]", "[briefing]")
+_TOP_KEYS = ("late_notice", "session", "role", "checkins", "briefing", "retention")
+_TOP_SHOWN = ("late_notice", "[[session]]", "[[role]]", "[checkins]", "[briefing]", "[retention]")
 _BRIEFING_KEYS = (
     "send_before",
     "reminder_before",
@@ -34,6 +34,16 @@ _BRIEFING_KEYS = (
     "checklist",
     "notes_retention",
 )
+_RETENTION_KEYS = (
+    "message_bodies",
+    "message_rows",
+    "safety_log_details",
+    "removed_volunteers",
+    "invites",
+)
+# A deleted outbox row takes its duplicate guard (dedupe_key) with it; a week outlasts every
+# message of one night (the staffing alert 72h before to the debrief after), so none repeats.
+MIN_MESSAGE_ROWS = dtm.timedelta(days=7)
 _CHECKIN_KEYS = (
     "interval",
     "grace",
@@ -108,6 +118,23 @@ class BriefingPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """How long personal data is kept once it has done its job; the nightly purge applies it.
+
+    Each period counts from when the data stopped being needed: a message from when it was
+    delivered, given up or cancelled; a log line from when it was written; a removed
+    volunteer from their removal; an invite from its expiry or use. Locations have no
+    period: they go when the walk ends, or when the alert they belong to is resolved.
+    """
+
+    message_bodies: dtm.timedelta = dtm.timedelta(days=3)
+    message_rows: dtm.timedelta = dtm.timedelta(days=35)
+    safety_log_details: dtm.timedelta = dtm.timedelta(days=90)
+    removed_volunteers: dtm.timedelta = dtm.timedelta(days=30)
+    invites: dtm.timedelta = dtm.timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
 class RotaTemplate:
     """The whole standing week: its sessions, its roles (in file order) and late notice."""
 
@@ -116,6 +143,7 @@ class RotaTemplate:
     late_notice: dtm.timedelta
     checkins: CheckInPlan = CheckInPlan()
     briefing: BriefingPlan = BriefingPlan()
+    retention: RetentionPolicy = RetentionPolicy()
 
     def role(self, key: str) -> RoleSpec | None:
         """The role with this key, or None if the template has no such role."""
@@ -375,6 +403,23 @@ def _briefing(source: str, document: Mapping[str, object]) -> BriefingPlan:
     return plan
 
 
+def _retention(source: str, document: Mapping[str, object]) -> RetentionPolicy:
+    table = document.get("retention", {})
+    if not isinstance(table, Mapping):
+        raise TemplateError(f"{source}: 'retention' must be written as a [retention] section")
+    block = _Block(source, "[retention]", table, _RETENTION_KEYS)
+    base = RetentionPolicy()
+    policy = RetentionPolicy(
+        **{key: _duration(block, key, getattr(base, key)) for key in _RETENTION_KEYS}
+    )
+    if policy.message_rows < MIN_MESSAGE_ROWS:
+        block.fail(
+            "message_rows",
+            "must be at least 7d (a deleted message could otherwise be sent a second time)",
+        )
+    return policy
+
+
 def _duress(block: _Block) -> str | None:
     value = block.table.get("duress_word")
     if value is None or value == "":
@@ -416,6 +461,7 @@ def parse_template(text: str, *, source: str = "rota.toml") -> RotaTemplate:
         late_notice=late_notice,
         checkins=_checkins(source, document),
         briefing=_briefing(source, document),
+        retention=_retention(source, document),
     )
 
 

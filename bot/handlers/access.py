@@ -91,9 +91,7 @@ def on_message(data: str | None, message: Message) -> bool:
     return any(b.callback_data == data for row in markup.inline_keyboard for b in row)
 
 
-def _pressed_here(
-    callback: Handler, where: Place, prefix: str, urgent: frozenset[str]
-) -> Handler:
+def _pressed_here(callback: Handler, where: Place, prefix: str, urgent: frozenset[str]) -> Handler:
     urgent_data = tuple(f"{prefix}:{action}:" for action in urgent)
 
     @functools.wraps(callback)
@@ -168,8 +166,10 @@ async def team_groups_only(update: Update, context: RotaContext) -> None:
 async def leave_after_safety(update: Update, context: RotaContext) -> None:
     """After an /sos or /ok typed in a group that is not the team's has counted: leave it."""
     chat = update.effective_chat
-    if chat is None or chat.type == ChatType.PRIVATE or _command_name(update) not in (
-        SAFETY_COMMANDS
+    if (
+        chat is None
+        or chat.type == ChatType.PRIVATE
+        or _command_name(update) not in (SAFETY_COMMANDS)
     ):
         return
     deps = context.deps
@@ -239,8 +239,10 @@ async def edited(update: Update, context: RotaContext) -> None:
     if message is None:
         return
     is_command = bool(message.text and message.text.startswith("/"))
-    if is_command or update.effective_chat is None or (
-        update.effective_chat.type == ChatType.PRIVATE
+    if (
+        is_command
+        or update.effective_chat is None
+        or (update.effective_chat.type == ChatType.PRIVATE)
     ):
         await message.reply_text(texts.EDITED)
 

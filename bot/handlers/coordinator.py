@@ -79,19 +79,32 @@ async def untag(update: Update, context: RotaContext) -> None:
 @refusals_answered
 @coordinators_only
 async def remove(update: Update, context: RotaContext) -> None:
-    """/remove <who>: off the team, upcoming shifts freed."""
+    """/remove <who> [forget]: off the team, upcoming shifts freed; data erased now or later."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    who = command_args(update)
+    who, forget = people.parse_remove(command_args(update))
     if not who:
-        raise _usage("/remove <name, @username or id>")
+        raise _usage("/remove <name, @username or id> [forget]")
     deps = context.deps
-    volunteer, shifts = await people.remove_volunteer(
-        deps.uow(), telegram_id=user.id, who=who, config=deps.config, now=deps.clock.now()
+    removal = await people.remove_volunteer(
+        deps.uow(),
+        telegram_id=user.id,
+        who=who,
+        config=deps.config,
+        now=deps.clock.now(),
+        forget=forget,
     )
     deps.outbox_changed()
-    await message.reply_text(texts.removed(volunteer, shifts))
+    await message.reply_text(
+        texts.removed(
+            removal.volunteer,
+            removal.shifts,
+            erased=removal.erased is not None,
+            erase_after=removal.erase_after,
+            zone=deps.config.zone,
+        )
+    )
 
 
 @refusals_answered

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import InputFile, ReplyKeyboardRemove, Update
 
-from bot import keyboards, texts
+from bot import keyboards, privacy_texts, texts
 from bot.context import RotaContext
 from bot.handlers.base import command_args, refusals_answered
 from rota.model import COORDINATOR_TAG
-from rota.services import people
+from rota.services import my_data, people
 
 
 @refusals_answered
@@ -87,9 +87,8 @@ async def ask_phone(update: Update, context: RotaContext) -> None:
     if message is None or user is None:
         return
     deps = context.deps
-    await people.my_data(
-        deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
-    )  # refuses strangers
+    # Refuses strangers before the button is offered.
+    await my_data.my_profile(deps.uow(), telegram_id=user.id, config=deps.config)
     await message.reply_text(texts.ASK_PHONE, reply_markup=keyboards.share_phone())
 
 
@@ -115,25 +114,41 @@ async def save_contact(update: Update, context: RotaContext) -> None:
 
 @refusals_answered
 async def show_me(update: Update, context: RotaContext) -> None:
-    """/me: everything stored about the caller."""
+    """/me: everything stored about the caller; /me export: all of it as a JSON file."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     deps = context.deps
-    data = await people.my_data(
-        deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
-    )
-    await message.reply_text(texts.profile(data, deps.config.zone))
+    wanted = command_args(update).strip().lower()
+    if wanted not in ("", "export"):
+        await message.reply_text(privacy_texts.ME_USAGE)
+        return
+    now = deps.clock.now()
+    if wanted == "export":
+        export = await my_data.my_export(
+            deps.uow(), telegram_id=user.id, config=deps.config, now=now
+        )
+        await message.reply_document(
+            InputFile(
+                my_data.export_json(export),
+                filename=privacy_texts.export_filename(now, deps.config.zone),
+            ),
+            caption=privacy_texts.EXPORT_CAPTION,
+        )
+        return
+    data = await my_data.my_data(deps.uow(), telegram_id=user.id, config=deps.config, now=now)
+    await message.reply_text(privacy_texts.me(data, deps.config.zone))
 
 
 @refusals_answered
 async def ask_forget(update: Update, context: RotaContext) -> None:
-    """/forgetme: ask before erasing."""
+    """/forgetme: say what would be deleted and what stays, then ask (refused while an
+    alert about the person is open)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     deps = context.deps
-    await people.my_data(deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now())
+    await people.may_forget(deps.uow(), telegram_id=user.id, config=deps.config)
     await message.reply_text(texts.FORGET_ASK, reply_markup=keyboards.confirm_forget())
 
 
@@ -152,10 +167,11 @@ async def forget_button(update: Update, context: RotaContext) -> None:
         await query.edit_message_text(texts.FORGET_KEPT)
         return
     deps = context.deps
-    shifts = await people.forget_me(
+    forgotten = await people.forget_me(
         deps.uow(), telegram_id=query.from_user.id, config=deps.config, now=deps.clock.now()
     )
     deps.outbox_changed()
     await query.answer()
-    freed = f", and {shifts} upcoming shift(s) given up" if shifts else ""
+    shifts = forgotten.shifts
+    freed = f", and gave up your {shifts} upcoming shift(s)" if shifts else ""
     await query.edit_message_text(texts.FORGET_DONE.format(shifts=freed))

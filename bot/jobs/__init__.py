@@ -10,6 +10,7 @@ from telegram.ext import JobQueue
 
 from bot.jobs.dispatch import dispatch_job
 from bot.jobs.posts import refresh_posts_job
+from bot.jobs.retention import retention_job
 from bot.jobs.safety import reachability_job, safety_job
 from bot.jobs.sessions import sync_sessions_job
 from bot.jobs.shift import shift_job
@@ -20,6 +21,8 @@ SAFETY_SWEEP_SECONDS = 1.0
 SHIFT_SWEEP_SECONDS = 5.0
 POST_REFRESH_SECONDS = 2.0
 NIGHTLY_SYNC = dtm.time(3, 0)
+# After the sync, at the quietest hour: nobody walks, few messages are owed.
+NIGHTLY_RETENTION = dtm.time(3, 30)
 SWEEPS = frozenset({"dispatch", "refresh-posts", "safety", "shift"})
 
 
@@ -54,6 +57,12 @@ def schedule(job_queue: JobQueue, zone: str) -> None:  # type: ignore[type-arg]
         sync_sessions_job,
         NIGHTLY_SYNC.replace(tzinfo=ZoneInfo(zone)),
         name="sync-sessions",
+        job_kwargs=MUST_RUN,
+    )
+    job_queue.run_daily(
+        retention_job,
+        NIGHTLY_RETENTION.replace(tzinfo=ZoneInfo(zone)),
+        name="retention",
         job_kwargs=MUST_RUN,
     )
     # A repeating job armed before the scheduler starts first runs one interval late (its

@@ -659,4 +659,6 @@ async def got_it(
         await uow.commit()
         if changed:
             briefing = dataclasses.replace(briefing, read_at=now)
-        return GotIt(briefing, changed, sent.payload if sent is not None else None)
+        # Its text is wiped a few days after delivery (retention): then only the tap counts.
+        payload = sent.payload if sent is not None and sent.payload else None
+        return GotIt(briefing, changed, payload)

@@ -23,12 +23,17 @@ from rota.model import (
     MAX_NAME_LENGTH,
     Actor,
     Invite,
-    RosterEntry,
     Volunteer,
     VolunteerStatus,
 )
 from rota.ports import UnitOfWork
 from rota.services.common import load_actor, require_coordinator, require_volunteer
+from rota.services.erasure import (
+    FORMER_VOLUNTEER,
+    ErasureCounts,
+    erase_volunteer,
+    open_alerts_block,
+)
 from rota.services.signups import withdraw_everything
 
 TAG_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
@@ -260,6 +265,7 @@ async def _register(
             status=VolunteerStatus.ACTIVE,
         )
         await uow.volunteers.save(volunteer)
+        await uow.erasure.set_removed_at(volunteer.id, None)  # back: nothing to erase now
         return volunteer
     return await uow.volunteers.add(
         telegram_id=telegram_id, display_name=name, username=username, tags=tags, now=now
@@ -326,48 +332,38 @@ async def save_phone(
 
 
 @dataclass(frozen=True, slots=True)
-class MyData:
-    """Everything stored about one volunteer, for /me."""
+class Forgotten:
+    """What /forgetme did: shifts given up, and the rows erased or rewritten per table."""
 
-    volunteer: Volunteer
-    shifts: list[RosterEntry]
+    shifts: int
+    erased: ErasureCounts
 
 
-async def my_data(
-    uow: UnitOfWork, *, telegram_id: int, config: RotaConfig, now: dtm.datetime
-) -> MyData:
-    """What the bot keeps about the caller."""
+async def may_forget(uow: UnitOfWork, *, telegram_id: int, config: RotaConfig) -> Volunteer:
+    """/forgetme's question is asked only of a volunteer with no open alert about them."""
     async with uow:
         volunteer = await require_volunteer(uow, telegram_id, config)
-        return MyData(volunteer, await uow.signups.upcoming_for(volunteer.id, now))
+        await open_alerts_block(uow, volunteer)
+        return volunteer
 
 
 async def forget_me(
     uow: UnitOfWork, *, telegram_id: int, config: RotaConfig, now: dtm.datetime
-) -> int:
-    """Erase a volunteer's personal data; past shifts stay as anonymous counts.
+) -> Forgotten:
+    """Give up upcoming shifts (waitlists promoted), then erase the person everywhere.
 
-    Returns how many upcoming shifts were given up.
+    Past shifts, check-ins and debrief answers stay, as anonymous counts for reports. An
+    alarm about them that is not resolved yet refuses it all, changing nothing.
     """
     async with uow:
         volunteer = await require_volunteer(uow, telegram_id, config)
+        await open_alerts_block(uow, volunteer)
         withdrawn = await withdraw_everything(
-            uow, volunteer, config=config, now=now, shown_as="a volunteer who has left"
+            uow, volunteer, config=config, now=now, shown_as=FORMER_VOLUNTEER
         )
-        await uow.volunteers.save(
-            dataclasses.replace(
-                volunteer,
-                telegram_id=None,
-                display_name=f"Former volunteer {volunteer.id}",
-                username=None,
-                phone=None,
-                tags=frozenset(),
-                status=VolunteerStatus.REMOVED,
-            )
-        )
-        await uow.outbox.forget_chat(telegram_id)
+        erased = await erase_volunteer(uow, volunteer, now=now)
         await uow.commit()
-        return withdrawn
+        return Forgotten(withdrawn, erased)
 
 
 async def list_volunteers(
@@ -428,17 +424,67 @@ async def retag(
         return volunteer
 
 
+def parse_remove(args: str) -> tuple[str, bool]:
+    """`/remove <who> [forget]`: who, and whether to erase their data at once."""
+    words = args.split()
+    if len(words) > 1 and words[-1].casefold() == "forget":
+        return " ".join(words[:-1]), True
+    return args.strip(), False
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What /remove did: who (as they were named), shifts freed, and what happens to their
+    data: erased now, or kept until `erase_after` (None once erased)."""
+
+    volunteer: Volunteer
+    shifts: int
+    erased: ErasureCounts | None
+    erase_after: dtm.datetime | None
+
+
 async def remove_volunteer(
-    uow: UnitOfWork, *, telegram_id: int, who: str, config: RotaConfig, now: dtm.datetime
-) -> tuple[Volunteer, int]:
-    """Take someone off the team; their upcoming shifts are freed (waitlists promoted)."""
+    uow: UnitOfWork,
+    *,
+    telegram_id: int,
+    who: str,
+    config: RotaConfig,
+    now: dtm.datetime,
+    forget: bool = False,
+) -> Removal:
+    """Take someone off the team; their upcoming shifts are freed (waitlists promoted).
+
+    Plain: the data is kept [retention] removed_volunteers after `now` (a mistaken removal can be
+    undone by a new invite), then the retention job erases it. With `forget`: erased now,
+    also for someone removed before; refused while an alarm about them is open.
+    """
     async with uow:
         actor = await require_coordinator(uow, telegram_id, config)
-        volunteer = match_volunteer(await uow.volunteers.active(), who)
+        candidates = await uow.volunteers.active()
+        if forget:
+            candidates += await uow.erasure.removed_volunteers()
+        volunteer = match_volunteer(candidates, who)
         if actor.volunteer is not None and volunteer.id == actor.volunteer.id:
             raise InvalidInput("You can't remove yourself; ask another coordinator.")
-        withdrawn = await withdraw_everything(uow, volunteer, config=config, now=now)
-        volunteer = dataclasses.replace(volunteer, status=VolunteerStatus.REMOVED)
-        await uow.volunteers.save(volunteer)
+        if forget:
+            await open_alerts_block(
+                uow,
+                volunteer,
+                message=(
+                    f"An alert about {volunteer.display_name} is still open, so I can't erase "
+                    "their details yet: whoever responds may need them. Resolve it first, "
+                    "then send the command again."
+                ),
+            )
+        withdrawn = await withdraw_everything(
+            uow, volunteer, config=config, now=now, shown_as=FORMER_VOLUNTEER if forget else None
+        )
+        if forget:
+            erased = await erase_volunteer(uow, volunteer, now=now)
+            await uow.commit()
+            return Removal(volunteer, withdrawn, erased, None)
+        await uow.volunteers.save(dataclasses.replace(volunteer, status=VolunteerStatus.REMOVED))
+        await uow.erasure.set_removed_at(volunteer.id, now)
         await uow.commit()
-        return volunteer, withdrawn
+        kept = config.template.retention.removed_volunteers
+        return Removal(volunteer, withdrawn, None, now + kept)

@@ -25,9 +25,7 @@ class GroupStanding(enum.Enum):
     FOREIGN = "foreign"
 
 
-async def group_standing(
-    uow: UnitOfWork, *, chat_id: int, config: RotaConfig
-) -> GroupStanding:
+async def group_standing(uow: UnitOfWork, *, chat_id: int, config: RotaConfig) -> GroupStanding:
     """Whether the bot acts in this group: anyone can add a bot to any group."""
     if config.team_chat_id is not None:
         return GroupStanding.TEAM if chat_id == config.team_chat_id else GroupStanding.FOREIGN

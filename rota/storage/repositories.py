@@ -822,10 +822,6 @@ class SqlOutbox:
         )
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
-    async def forget_chat(self, chat_id: int) -> None:
-        # Every message to them, delivered or not: it holds their chat id and what we told them.
-        await self._db.execute(delete(OutboxRow).where(OutboxRow.chat_id == chat_id))
-
 
 class SqlTeamPosts:
     """Team-chat rota posts in SQL."""

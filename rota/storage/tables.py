@@ -71,6 +71,8 @@ class VolunteerRow(Base):
     tags: Mapped[str] = mapped_column(String(400), default="")
     status: Mapped[str] = mapped_column(String(16), default="active")
     joined_at: Mapped[dtm.datetime] = mapped_column(UTCDateTime())
+    # When a coordinator removed them: their data is erased a retention period later.
+    removed_at: Mapped[dtm.datetime | None] = mapped_column(UTCDateTime())
 
 
 class InviteRow(Base):

@@ -18,9 +18,14 @@ from rota.ports import (
     VolunteerRepository,
 )
 from rota.ports_briefings import BriefingRepository
+from rota.ports_erasure import ErasureRepository
+from rota.ports_my_data import MyDataRepository
 from rota.ports_reports import ReportRepository
+from rota.ports_retention import RetentionRepository
 from rota.ports_staffing import StaffingRepository
 from rota.storage.briefings_repository import SqlBriefings
+from rota.storage.erasure_repository import SqlErasure
+from rota.storage.my_data_repository import SqlMyData
 from rota.storage.reports_repository import SqlReports
 from rota.storage.repositories import (
     SqlInvites,
@@ -30,6 +35,7 @@ from rota.storage.repositories import (
     SqlTeamPosts,
     SqlVolunteers,
 )
+from rota.storage.retention_repository import SqlRetention
 from rota.storage.safety_repository import SqlSafety
 from rota.storage.staffing_repository import SqlStaffing
 
@@ -44,9 +50,12 @@ class SqlAlchemyUnitOfWork:
     outbox: OutboxRepository
     team_posts: TeamPostRepository
     safety: SafetyRepository
+    erasure: ErasureRepository
     briefings: BriefingRepository
     staffing: StaffingRepository
     reports: ReportRepository
+    retention: RetentionRepository
+    my_data: MyDataRepository
     memo: dict[Hashable, object]
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -62,9 +71,12 @@ class SqlAlchemyUnitOfWork:
         self.outbox = SqlOutbox(self._db)
         self.team_posts = SqlTeamPosts(self._db)
         self.safety = SqlSafety(self._db)
+        self.erasure = SqlErasure(self._db)
         self.briefings = SqlBriefings(self._db)
         self.staffing = SqlStaffing(self._db)
         self.reports = SqlReports(self._db)
+        self.retention = SqlRetention(self._db)
+        self.my_data = SqlMyData(self._db)
         self.memo = {}
         return self
 

@@ -17,7 +17,7 @@ def test_every_measurement_runs_once_per_database_and_throughput_alone() -> None
     assert [u.label for u in plan.alone] == ["throughput sqlite", "throughput postgresql"]
     labels = [u.label for u in plan.units()]
     assert len(labels) == len(set(labels))
-    for name in ("escalation", "broadcast", "cost", "flood", "fuzz"):
+    for name in ("escalation", "broadcast", "cost", "flood", "fuzz", "purge"):
         assert {f"{name} sqlite", f"{name} postgresql"} <= set(labels), name
     # Recovery: the sizes, split so the long one can run in the background.
     small, big = recovery.FULL_K

@@ -99,7 +99,11 @@ async def test_remove_frees_the_shift_and_promotes_the_waitlist(bot: Harness) ->
 
     reply = await bot.ask(bot.coordinator, "/remove Ana")
 
-    assert reply.text == "Ana is no longer on the team. Their 1 upcoming shift(s) were freed."
+    assert reply.text == (
+        "Ana is no longer on the team. Their 1 upcoming shift(s) were freed. Their details "
+        "are kept until Wed 30 Dec 2026 (a new invite brings them back), then erased. "
+        "To erase them now: /remove Ana forget"
+    )
     promoted = await cat.wait_for("a place opened up")
     assert "you're now down as Walker on Wed 2 Dec 19:00–23:00" in promoted.text
     roster = await bot.ask(bot.coordinator, "/session 2026-12-02")

@@ -192,7 +192,7 @@ async def test_forgetme_no_keeps_everything(bot: Harness) -> None:
         before = await bot.snapshot()
 
         ask = await bot.ask(ana, "/forgetme")
-        assert "Delete everything I keep about you?" in ask.text
+        assert "Delete what I keep about you?" in ask.text
         assert ask.button_texts == ["Yes, delete my data", "No, keep it"]
         answer = await ana.tap("No, keep it", message=ask)
 
@@ -213,15 +213,17 @@ async def test_forgetme_yes_erases_and_gives_up_shifts(bot: Harness) -> None:
     ask = await bot.ask(ana, "/forgetme")
     await ana.tap("Yes, delete my data", message=ask)
 
-    done = await ana.wait_for("Done:", after=ask.message_id - 1)
-    assert "your name, username, phone number and tags are deleted" in done.text
-    assert "1 upcoming shift(s) given up" in done.text
+    done = await ana.wait_for("Done.", after=ask.message_id - 1)
+    assert "I deleted your name, username, phone number, Telegram id, tags and locations" in (
+        done.text
+    )
+    assert "gave up your 1 upcoming shift(s)" in done.text
     rota = await bot.ask(ana, "/rota")
     assert rota.text.startswith(NOT_ON_TEAM)
     assert await bot.volunteer_id(ana) is None
     (row,) = [v for v in await bot.rows("volunteers") if v["id"] == volunteer_id]
     assert row["telegram_id"] is None
-    assert row["display_name"] == f"Former volunteer {volunteer_id}"
+    assert row["display_name"] == "a former volunteer"
     assert (row["username"], row["phone"], row["tags"]) == (None, None, "")
     assert (await bot.role(WED_2_DEC, "dropin")).filled == 0
     assert [s["status"] for s in await bot.rows("signups")] == ["withdrawn"]

@@ -171,12 +171,13 @@ async def test_remove_volunteer_frees_their_shifts_and_promotes_the_waitlist(
     await join(uow, config, clock, 502, walker)
     await wait(uow, config, clock, 503, walker)
 
-    removed, withdrawn = await people.remove_volunteer(
+    removal = await people.remove_volunteer(
         uow(), telegram_id=ADMIN_ID, who="@samlee", config=config, now=clock.now()
     )
 
-    assert (removed.id, withdrawn) == (team["sam"].id, 1)
-    assert (await volunteer_row(uow, team["sam"].id)).status == "removed"
+    assert (removal.volunteer.id, removal.shifts) == (team["sam"].id, 1)
+    row = await volunteer_row(uow, team["sam"].id)
+    assert (row.status, row.removed_at) == ("removed", clock.now())
     sid = board.session.id
     assert await signup_states(uow) == [
         (501, "walker", sid, "withdrawn"),

@@ -9,6 +9,7 @@ from rota.config import RotaConfig
 from rota.errors import InvalidInput, NotRegistered
 from rota.model import Notice
 from rota.services import people, signups
+from rota.services.erasure import FORMER_VOLUNTEER
 from rota.storage.tables import VolunteerRow
 from tests.services.helpers import (
     Uow,
@@ -131,7 +132,7 @@ async def test_forget_me_anonymises_the_volunteer(
         "",
         "removed",
     )
-    assert row.display_name == f"Former volunteer {volunteer.id}"
+    assert row.display_name == FORMER_VOLUNTEER
 
 
 async def test_forget_me_frees_upcoming_shifts_and_promotes_the_waitlist(
@@ -145,9 +146,9 @@ async def test_forget_me_frees_upcoming_shifts_and_promotes_the_waitlist(
     await join(uow, config, clock, 6, dropin)
     await wait(uow, config, clock, 7, dropin)
 
-    withdrawn = await people.forget_me(uow(), telegram_id=5, config=config, now=clock.now())
+    forgotten = await people.forget_me(uow(), telegram_id=5, config=config, now=clock.now())
 
-    assert withdrawn == 1
+    assert forgotten.shifts == 1
     assert await signup_states(uow) == [
         (None, "dropin", board.session.id, "withdrawn"),
         (6, "dropin", board.session.id, "confirmed"),

@@ -9,8 +9,10 @@ import re
 import pytest
 
 from rota.template import (
+    MIN_MESSAGE_ROWS,
     BriefingPlan,
     CheckInPlan,
+    RetentionPolicy,
     RoleSpec,
     RotaTemplate,
     SessionSpec,
@@ -205,7 +207,7 @@ def test_template_error_is_a_value_error() -> None:
         (
             "colour = 'red'\n" + VALID,
             "rota.toml: unknown key 'colour'; allowed here: late_notice, [[session]], [[role]], "
-            "[checkins], [briefing]",
+            "[checkins], [briefing], [retention]",
         ),
         (
             VALID + "[checkins]\nevery = '30m'\n",
@@ -215,12 +217,12 @@ def test_template_error_is_a_value_error() -> None:
         (
             VALID + "[debrief]\n",
             "rota.toml: unknown section [debrief]; allowed here: late_notice, [[session]], "
-            "[[role]], [checkins], [briefing]",
+            "[[role]], [checkins], [briefing], [retention]",
         ),
         (
             VALID + "[[sessions]]\nkey = 'x'\n",
             "rota.toml: unknown section [[sessions]]; allowed here: late_notice, [[session]], "
-            "[[role]], [checkins], [briefing]",
+            "[[role]], [checkins], [briefing], [retention]",
         ),
         (
             edit(VALID, 'end = "23:00"', 'end = "23:00"\nfinish = "23:30"'),
@@ -651,3 +653,76 @@ def test_briefing_is_read_from_its_section() -> None:
 def test_bad_briefing_is_refused(section: str, message: str) -> None:
     with pytest.raises(TemplateError, match=re.escape(message)):
         parse_template(VALID + "[briefing]\n" + section + "\n")
+
+
+# --- the retention policy ----------------------------------------------------------------
+
+
+def test_retention_defaults_when_the_section_is_missing() -> None:
+    policy = parse_template(VALID).retention
+    assert policy == RetentionPolicy()
+    assert (
+        policy.message_bodies,
+        policy.message_rows,
+        policy.safety_log_details,
+        policy.removed_volunteers,
+        policy.invites,
+    ) == (
+        dtm.timedelta(days=3),
+        dtm.timedelta(days=35),
+        dtm.timedelta(days=90),
+        dtm.timedelta(days=30),
+        dtm.timedelta(days=7),
+    )
+
+
+def test_retention_keys_are_each_optional() -> None:
+    policy = parse_template(VALID + '[retention]\ninvites = "2d"\n').retention
+    assert policy == RetentionPolicy(invites=dtm.timedelta(days=2))
+
+
+def test_retention_is_read_from_its_section() -> None:
+    text = VALID + (
+        '[retention]\nmessage_bodies = "12h"\nmessage_rows = "10d"\n'
+        'safety_log_details = "60d"\nremoved_volunteers = "1d"\ninvites = "0m"\n'
+    )
+    assert parse_template(text).retention == RetentionPolicy(
+        message_bodies=dtm.timedelta(hours=12),
+        message_rows=dtm.timedelta(days=10),
+        safety_log_details=dtm.timedelta(days=60),
+        removed_volunteers=dtm.timedelta(days=1),
+        invites=dtm.timedelta(0),
+    )
+
+
+def test_shipped_example_states_the_default_retention() -> None:
+    assert load_template(example_template_path()).retention == RetentionPolicy()
+
+
+def test_message_rows_may_be_exactly_the_minimum() -> None:
+    text = VALID + '[retention]\nmessage_rows = "7d"\n'
+    assert parse_template(text).retention.message_rows == MIN_MESSAGE_ROWS
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ('message_rows = "6d23h59m59s"', "[retention] 'message_rows' must be at least 7d"),
+        ("invites = 7", "[retention] 'invites' must be a duration in quotes"),
+        ('message_bodies = "3 days"', "[retention] 'message_bodies' '3 days' is not a duration"),
+        (
+            'messages = "3d"',
+            "[retention] has unknown key 'messages'; allowed here: "
+            "message_bodies, message_rows, safety_log_details, removed_volunteers, invites",
+        ),
+    ],
+)
+def test_bad_retention_is_refused(section: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        parse_template(VALID + "[retention]\n" + section + "\n")
+
+
+def test_retention_must_be_a_section() -> None:
+    assert refusal('retention = "3d"\n' + VALID) == (
+        "rota.toml: 'retention' must be written as a [retention] section"
+    )
