@@ -10,12 +10,12 @@ while every action produces the complete update a real Telegram client would cau
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .server import BotMessage, CallbackAnswer, FakeTelegram
-
-JSON = dict[str, Any]
+from .formatting import utf16_len
+from .records import BotMessage, CallbackAnswer
+from .wire import JSON
 
 # The account Telegram puts in ``from`` when a group admin posts anonymously ("Remain anonymous").
 ANONYMOUS_ADMIN: JSON = {
@@ -41,8 +41,40 @@ _FORWARDED_KEYS = (
 )
 
 
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+class Telegram(Protocol):
+    """What a simulated person needs from Telegram; the fake's chat state provides it.
+
+    Declared here, on the people's side, so people never import the server that creates them.
+    """
+
+    clock: Callable[[], float]
+
+    def mark_started(self, user: FakeUser) -> None: ...
+    def has_started(self, user: FakeUser) -> bool: ...
+    def is_blocked(self, user: FakeUser) -> bool: ...
+    def bot_left(self, group: FakeGroup) -> bool: ...
+    def add_bot_to_group(self, group: FakeGroup, *, by: FakeUser) -> JSON: ...
+    def chat_dict(self, chat_id: int) -> JSON: ...
+    def message_dict(self, msg: BotMessage) -> JSON: ...
+    def new_user_message(
+        self, chat_id: int, user: FakeUser, content: JSON, *, sender: JSON | None = None
+    ) -> JSON: ...
+    def user_message(self, chat_id: int, message_id: int) -> JSON: ...
+    def edit_user_message(
+        self, message: JSON, changes: JSON, *, remove: tuple[str, ...] = ()
+    ) -> JSON: ...
+    def queue_callback_query(self, user: FakeUser, msg: BotMessage, data: str) -> str: ...
+    async def wait_callback_answer(
+        self, query_id: str, timeout: float = 5.0
+    ) -> CallbackAnswer: ...
+    def messages(self, chat_id: int, *, include_deleted: bool = False) -> list[BotMessage]: ...
+    def describe_chat(self, chat_id: int, last: int = 5) -> str: ...
+    async def wait_for(
+        self, chat_id: int, text_contains: str, *, timeout: float = 5.0, after: int | None = None
+    ) -> BotMessage: ...
+    async def wait_for_count(
+        self, chat_id: int, n: int, timeout: float = 5.0
+    ) -> list[BotMessage]: ...
 
 
 def _text_content(text: str) -> JSON:
@@ -50,7 +82,7 @@ def _text_content(text: str) -> JSON:
     content: JSON = {"text": text}
     if text.startswith("/") and len(text) > 1:
         command = text.split(maxsplit=1)[0]
-        content["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
+        content["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
     return content
 
 
@@ -59,7 +91,7 @@ class FakeUser:
 
     def __init__(
         self,
-        tg: FakeTelegram,
+        tg: Telegram,
         user_id: int,
         first_name: str,
         *,
@@ -323,7 +355,7 @@ class FakeGroup:
 
     def __init__(
         self,
-        tg: FakeTelegram,
+        tg: Telegram,
         chat_id: int,
         title: str,
         *,

@@ -33,7 +33,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fake_telegram import ApiError, FakeTelegram, FakeUser, parse_html, parse_markdown_v2
+from bot.fake_telegram import ApiError, FakeTelegram, FakeUser, parse_html
+from bot.fake_telegram.limits import FloodLimits
 
 pytestmark = pytest.mark.e2e
 
@@ -398,15 +399,42 @@ async def test_html_is_stored_as_plain_text_with_entities(app: AnyApp, alice: Fa
     assert [e["type"] for e in stored.entities] == ["bold", "text_link"]
 
 
-def test_markdown_v2_requires_escaping_reserved_characters() -> None:
-    assert parse_markdown_v2(r"*Shift* at 9\.30 \- bring a torch\!")[0] == (
-        "Shift at 9.30 - bring a torch!"
-    )
-    with pytest.raises(ApiError, match="Character '.' is reserved"):
-        parse_markdown_v2("Shift at 9.30")
+def test_code_language_moves_to_the_enclosing_pre() -> None:
     text, entities = parse_html('<pre><code class="language-py">x = 1</code></pre>')
     assert text == "x = 1"
     assert entities == [{"type": "pre", "offset": 0, "length": 5, "language": "py"}]
+
+
+@pytest.mark.parametrize("mode", ["MarkdownV2", "Markdown"])
+async def test_markdown_is_refused_as_a_gap_in_the_fake(
+    tg: FakeTelegram, alice: FakeUser, mode: str
+) -> None:
+    # The bot sends HTML only, so the fake models HTML only. A Markdown message must fail
+    # loudly (a 500 and an internal error), never pass as plain text or get a 400 that real
+    # Telegram would not send.
+    await alice.send("hi")
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{tg.api_url}/sendMessage",
+            data={"chat_id": alice.chat_id, "text": "*Shift* at 9", "parse_mode": mode},
+        )
+    assert response.status_code == 500
+    assert "parses HTML only" in response.json()["description"]
+    assert alice.messages() == []
+    assert [type(e) for e in tg.internal_errors] == [NotImplementedError]
+    tg.internal_errors.clear()  # expected here; the fixture checks nothing else went wrong
+
+
+async def test_unknown_parse_mode_is_a_bad_request(tg: FakeTelegram, alice: FakeUser) -> None:
+    await alice.send("hi")
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{tg.api_url}/sendMessage",
+            data={"chat_id": alice.chat_id, "text": "x", "parse_mode": "BBCode"},
+        )
+    assert response.status_code == 400
+    assert response.json()["description"] == "Bad Request: unsupported parse_mode 'BBCode'"
+    assert alice.messages() == []
 
 
 async def test_answer_callback_query_twice_is_too_old(
@@ -466,6 +494,25 @@ async def test_strict_group_limit_is_twenty_a_minute() -> None:
         "parameters": {"retry_after": retry_after},
     }
     assert fake.rate_limited == [("sendMessage", group.chat_id)]
+
+
+def test_flood_limits_refill_with_time_and_cap_the_whole_bot() -> None:
+    limits = FloodLimits()
+    for _ in range(3):
+        limits.take(1001, private=True, now=0.0)
+    with pytest.raises(ApiError) as caught:
+        limits.take(1001, private=True, now=0.0)
+    assert (caught.value.status, caught.value.retry_after) == (429, 1)
+    limits.take(1001, private=True, now=1.0)  # one token back after a second
+
+    everyone = FloodLimits()
+    for chat in range(30):  # 30 different chats in the same instant: the global cap
+        everyone.take(2000 + chat, private=True, now=5.0)
+    with pytest.raises(ApiError, match="Too Many Requests"):
+        everyone.take(3000, private=True, now=5.0)
+    assert not FloodLimits.applies_to("sendChatAction")
+    assert not FloodLimits.applies_to("getUpdates")
+    assert FloodLimits.applies_to("editMessageText")
 
 
 async def test_exact_error_bodies_on_the_wire(tg: FakeTelegram, alice: FakeUser) -> None:
