@@ -42,9 +42,9 @@ from bench.clock import ShiftedClock
 from bench.dbs import fresh_db, pg_available
 from bench.results import Result, percentile
 from bench.running import Arrivals, running_bot, strict_fake
-from bench.seed_people import bulk_volunteers
 from bench.world import Person, World, build_world
 from bot.fake_telegram import BotMessage, FakeUser
+from rota.storage import seeding
 
 NAME = "flood"
 HELP = "p99 of others' commands, We're OK and Need help, with and without 2 people flooding"
@@ -151,12 +151,14 @@ async def measure(kind: str, scenario: str, size: Size, seed: int, *, quick: boo
         others = [(OTHERS_BASE + i, f"Other{i:02d}") for i in range(size.others)]
         engine = db.engine()
         try:
-            async with engine.begin() as conn:
-                await bulk_volunteers(
-                    conn,
-                    [*others, (FLOODER_ID, "Flo Flood")],
-                    tags="trained",
-                    joined_at=world.starts_at - dtm.timedelta(days=7),
+            async with seeding.transaction(engine) as db_session:
+                await seeding.add_volunteers(
+                    db_session,
+                    [
+                        seeding.NewPerson(tid, name, frozenset({"trained"}))
+                        for tid, name in [*others, (FLOODER_ID, "Flo Flood")]
+                    ],
+                    now=world.starts_at - dtm.timedelta(days=7),
                 )
         finally:
             await engine.dispose()

@@ -25,7 +25,8 @@ from sqlalchemy import func, insert, select
 
 from bench.dbs import BenchDb, fresh_db, pg_available
 from bench.results import Result, percentile
-from rota.model import Notice
+from rota.model import Notice, Priority
+from rota.notices.safety import AlertTaken
 from rota.ports import UnitOfWork
 from rota.services import retention
 from rota.storage.tables import OutboxRow
@@ -172,17 +173,18 @@ async def _alarm(uows: SqlAlchemyUnitOfWorkFactory, n: int) -> float:
     async with uows() as uow:
         await uow.outbox.add(
             Notice(
-                kind="alert",
                 chat_id=900_000 + n % 5,
-                payload={"escalation_id": n, "names": "Tia and Nell"},
-                priority=1,
+                payload=AlertTaken(escalation_id=n, by="Cora", at=NOW, names="Tia and Nell"),
+                priority=Priority.SAFETY,
             ),
             now=NOW,
             due_at=None,
         )
         await uow.commit()
     async with uows() as uow:
-        items = await uow.outbox.claim_due(now=NOW, lease=LEASE, limit=20, max_priority=1)
+        items = await uow.outbox.claim_due(
+            now=NOW, lease=LEASE, limit=20, max_priority=Priority.SAFETY
+        )
         await uow.commit()
     async with uows() as uow:
         for item in items:

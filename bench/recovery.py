@@ -15,13 +15,12 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dtm
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.clock import ShiftedClock
 from bench.dbs import BenchDb, fresh_db
@@ -31,11 +30,8 @@ from bench.seed_people import (
     EARLIER_MILESTONES,
     FirstArrivals,
     add_fake_users,
-    bulk_volunteers,
-    claim_milestones,
     make_config,
     role_keys,
-    session_role_ids,
     template_toml,
     user_ids,
     wednesday_session,
@@ -43,20 +39,8 @@ from bench.seed_people import (
 from rota.checkin_plan import due_times
 from rota.config import RotaConfig
 from rota.safety_model import TimerKind
-from rota.services.checkins import CHECKIN_REF
-from rota.services.common import iso
-from rota.storage.tables import (
-    BriefingRow,
-    CheckInRow,
-    OutboxRow,
-    PairMemberRow,
-    PairRow,
-    RoleRow,
-    SafetyLogRow,
-    SessionRow,
-    SignUpRow,
-    TimerRow,
-)
+from rota.storage import seeding
+from rota.storage.tables import OutboxRow
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 
 NAME = "recovery"
@@ -120,254 +104,95 @@ class Seeded:
 
 
 async def seed_overdue(db: BenchDb, config: RotaConfig, night: dtm.date, k: int) -> Seeded:
-    """Bulk-insert a walk in progress with K overdue prompts, in the services' exact shape.
+    """A walk in progress with K overdue prompts, seeded in bulk as the services write it.
 
-    The session itself comes from the real session sync; everything else is one transaction
-    of bulk inserts mirroring walks._start_walk, timers._checkin_timer and briefings (10,000
-    service calls, each a transaction, would take minutes and measure the seeding).
+    The session comes from the real session sync; people, places, briefings, the walk's
+    start and the half of the prompts already fired go in through rota/storage/seeding.py
+    (10,000 service calls, each a transaction, would take minutes and measure the seeding).
     """
     started = time.monotonic()
     engine = db.engine()
     try:
-        session = await wednesday_session(SqlAlchemyUnitOfWorkFactory(engine), config, night)
-        plan = config.template.checkins
-        dues = due_times(session.starts_at, session.ends_at, plan.interval)
-        first_due = dues[0]
+        uow = SqlAlchemyUnitOfWorkFactory(engine)
+        session = await wednesday_session(uow, config, night)
+        async with uow() as work:
+            role_ids = {r.key: r.id for r in await work.sessions.roles([session.id])}
+        dues = due_times(session.starts_at, session.ends_at, config.template.checkins.interval)
         walk_start = session.starts_at + dtm.timedelta(seconds=5)
         people = [(tid, f"Walker {i + 1}") for i, tid in enumerate(user_ids(k))]
-        async with engine.begin() as conn:
-            seeded = await _insert_walk(
-                conn, session.id, people, dues, walk_start=walk_start, config=config
+        await _before_the_walk(engine, session.id, people, role_ids, config, walk_start)
+        async with seeding.transaction(engine) as db_session:
+            pairs = await seeding.start_walk(
+                db_session, session.id, plan=config.template.checkins, now=walk_start
             )
-        seeded.due = first_due
+            # Their walk_started messages went out as the walk began.
+            await seeding.mark_outbox_sent(db_session, now=walk_start + dtm.timedelta(seconds=1))
+        # The first half of the pairs: the PROMPT timer is still pending (the bot died before
+        # firing it). The rest: it fired at the due time and its two prompts are in the
+        # outbox, unsent (the bot died before delivering them).
+        half = len(pairs) // 2
+        async with uow() as work:
+            first = {c.pair_id: c.id for c in await work.safety.checkins(session.id) if c.seq == 1}
+        async with seeding.transaction(engine) as db_session:
+            await seeding.fire_checkin_timers(
+                db_session,
+                TimerKind.PROMPT,
+                [first[p.id] for p in pairs[half:]],
+                now=dues[0] + dtm.timedelta(milliseconds=200),
+            )
+        seeded = Seeded(due=dues[0], people=people)
+        for n, pair in enumerate(pairs):
+            chats = {m.telegram_id for m in pair.members if m.telegram_id is not None}
+            (seeded.via_timer if n < half else seeded.via_outbox).update(chats)
         seeded.seconds = time.monotonic() - started
         return seeded
     finally:
         await engine.dispose()
 
 
-async def _insert_walk(
-    conn: AsyncConnection,
+async def _before_the_walk(
+    engine: AsyncEngine,
     session_id: int,
     people: list[tuple[int, str]],
-    dues: list[dtm.datetime],
-    *,
-    walk_start: dtm.datetime,
+    role_ids: dict[str, int],
     config: RotaConfig,
-) -> Seeded:
-    plan = config.template.checkins
-    first_due = dues[0]
+    walk_start: dtm.datetime,
+) -> None:
+    """Walkers who joined a week ago, signed up, briefed (and read it) this afternoon; the
+    week's reminder and staffing alerts done earlier."""
     briefed_at = walk_start - config.template.briefing.send_before
     week_before = walk_start - dtm.timedelta(days=7)
-    ids = await bulk_volunteers(conn, people, tags="trained", joined_at=week_before)
-    names = dict(people)
-    walker_roles = role_keys("walker", len(people))
-    role_ids = await session_role_ids(conn, session_id)
-    await conn.execute(
-        insert(SignUpRow),
-        [
-            {
-                "session_id": session_id,
-                "role_id": role_ids[key],
-                "volunteer_id": ids[tid],
-                "status": "confirmed",
-                "created_at": week_before,
-                "updated_at": week_before,
-            }
-            for (tid, _), key in zip(people, walker_roles, strict=True)
-        ],
-    )
-    for key, filled in Counter(walker_roles).items():
-        await conn.execute(
-            update(RoleRow).where(RoleRow.id == role_ids[key]).values(filled=filled)
+    async with seeding.transaction(engine) as db_session:
+        ids = await seeding.add_volunteers(
+            db_session,
+            [seeding.NewPerson(tid, name, frozenset({"trained"})) for tid, name in people],
+            now=week_before,
         )
-    await conn.execute(
-        update(SessionRow).where(SessionRow.id == session_id).values(walk_state="walking")
-    )
-    # Briefed (and read) this afternoon; the week's reminder and staffing alerts done earlier.
-    await conn.execute(
-        insert(BriefingRow),
-        [
-            {
-                "session_id": session_id,
-                "volunteer_id": ids[tid],
-                "sent_at": briefed_at,
-                "read_at": briefed_at + dtm.timedelta(minutes=10),
-                "notes_version": 0,
-            }
-            for tid, _ in people
-        ],
-    )
-    await claim_milestones(conn, session_id, ("briefing",), at=briefed_at)
-    await claim_milestones(
-        conn, session_id, ("unread_alert",), at=walk_start - dtm.timedelta(minutes=30)
-    )
-    await claim_milestones(conn, session_id, EARLIER_MILESTONES, at=week_before)
-
-    # Pairs in sign-up order, as make_pairs does for a crowd of trained walkers.
-    pairs = [people[i : i + 2] for i in range(0, len(people), 2)]
-    await conn.execute(
-        insert(PairRow),
-        [
-            {"session_id": session_id, "number": n, "manual": False, "created_at": walk_start}
-            for n in range(1, len(pairs) + 1)
-        ],
-    )
-    pair_ids = dict(
-        (
-            await conn.execute(
-                select(PairRow.number, PairRow.id).where(PairRow.session_id == session_id)
-            )
-        ).all()
-    )
-    await conn.execute(
-        insert(PairMemberRow),
-        [
-            {
-                "pair_id": pair_ids[n],
-                "session_id": session_id,
-                "volunteer_id": ids[tid],
-                "position": position,
-            }
-            for n, pair in enumerate(pairs, start=1)
-            for position, (tid, _) in enumerate(pair)
-        ],
-    )
-    await conn.execute(
-        insert(CheckInRow),
-        [
-            {
-                "session_id": session_id,
-                "pair_id": pair_ids[n],
-                "seq": seq,
-                "total": len(dues),
-                "due_at": due,
-                "state": "open",
-            }
-            for n in range(1, len(pairs) + 1)
-            for seq, due in enumerate(dues, start=1)
-        ],
-    )
-    checkin_of = {
-        (pair_id, seq): checkin_id
-        for checkin_id, pair_id, seq in await conn.execute(
-            select(CheckInRow.id, CheckInRow.pair_id, CheckInRow.seq).where(
-                CheckInRow.session_id == session_id
-            )
+        walker_roles = role_keys("walker", len(people))
+        await seeding.add_signups(
+            db_session,
+            session_id,
+            [
+                (ids[tid], role_ids[key])
+                for (tid, _), key in zip(people, walker_roles, strict=True)
+            ],
+            now=week_before,
         )
-    }
-    # Pairs 1..half: the PROMPT timer is still pending. The rest: it fired at the due time
-    # and its two prompts are in the outbox, unsent.
-    half = len(pairs) // 2
-    fired_at = first_due + dtm.timedelta(milliseconds=200)
-    timer_rows = []
-    for n in range(1, len(pairs) + 1):
-        for seq, due in enumerate(dues, start=1):
-            checkin_id = checkin_of[(pair_ids[n], seq)]
-            for kind, at in (
-                (TimerKind.PROMPT, due),
-                (TimerKind.REMIND, due + plan.grace),
-                (TimerKind.ESCALATE, due + plan.escalate_after),
-            ):
-                fired = seq == 1 and kind is TimerKind.PROMPT and n > half
-                timer_rows.append(
-                    {
-                        "kind": kind.value,
-                        "ref_id": checkin_id,
-                        "step": 0,
-                        "session_id": session_id,
-                        "due_at": at,
-                        "state": "done" if fired else "pending",
-                        "locked_until": None,
-                        "fired_at": fired_at if fired else None,
-                    }
-                )
-    await conn.execute(insert(TimerRow), timer_rows)
-
-    outbox = []
-    seeded = Seeded(due=first_due, people=people)
-    for n, pair in enumerate(pairs, start=1):
-        for tid, _name in pair:
-            partners = [names[t] for t, _ in pair if t != tid]
-            outbox.append(
-                {
-                    "kind": "walk_started",
-                    "chat_id": tid,
-                    "payload": json.dumps(
-                        {
-                            "partners": partners,
-                            "count": len(dues),
-                            "interval": int(plan.interval.total_seconds()),
-                            "first_due": iso(first_due),
-                        },
-                        sort_keys=True,
-                    ),
-                    "dedupe_key": f"walk_started:{session_id}:{ids[tid]}",
-                    "priority": 1,
-                    "state": "sent",
-                    "due_at": walk_start,
-                    "attempts": 1,
-                    "created_at": walk_start,
-                    "sent_at": walk_start + dtm.timedelta(seconds=1),
-                    "ref_kind": None,
-                    "ref_id": None,
-                    "edit_of": None,
-                }
-            )
-            if n <= half:
-                seeded.via_timer.add(tid)
-                continue
-            seeded.via_outbox.add(tid)
-            checkin_id = checkin_of[(pair_ids[n], 1)]
-            outbox.append(
-                {
-                    "kind": "checkin_prompt",
-                    "chat_id": tid,
-                    "payload": json.dumps(
-                        {
-                            "checkin_id": checkin_id,
-                            "seq": 1,
-                            "total": len(dues),
-                            "due_at": iso(first_due),
-                            "partners": partners,
-                        },
-                        sort_keys=True,
-                    ),
-                    "dedupe_key": f"checkin_prompt:{checkin_id}:{ids[tid]}",
-                    "priority": 1,
-                    "state": "pending",
-                    "due_at": fired_at,
-                    "attempts": 0,
-                    "created_at": fired_at,
-                    "sent_at": None,
-                    "ref_kind": CHECKIN_REF,
-                    "ref_id": checkin_id,
-                    "edit_of": None,
-                }
-            )
-    await conn.execute(insert(OutboxRow), outbox)
-    log = [
-        {"session_id": session_id, "at": walk_start, "event": "pairs_made", "detail": "bulk"},
-        {
-            "session_id": session_id,
-            "at": walk_start,
-            "event": "walk_started",
-            "detail": f"{len(pairs)} pair(s), {len(dues)} check-ins",
-        },
-    ]
-    log += [
-        {
-            "session_id": session_id,
-            "at": fired_at,
-            "event": "prompt",
-            "detail": f"check-in 1/{len(dues)} to {' & '.join(names[t] for t, _ in pair)}",
-            "pair_id": pair_ids[n],
-        }
-        for n, pair in enumerate(pairs, start=1)
-        if n > half
-    ]
-    await conn.execute(insert(SafetyLogRow), log)
-    return seeded
+        await seeding.add_briefings(
+            db_session,
+            session_id,
+            ids.values(),
+            sent_at=briefed_at,
+            read_at=briefed_at + dtm.timedelta(minutes=10),
+        )
+        await seeding.claim_milestones(db_session, session_id, ("briefing",), at=briefed_at)
+        await seeding.claim_milestones(
+            db_session,
+            session_id,
+            ("unread_alert",),
+            at=walk_start - dtm.timedelta(minutes=30),
+        )
+        await seeding.claim_milestones(db_session, session_id, EARLIER_MILESTONES, at=week_before)
 
 
 async def _outbox_figures(db: BenchDb) -> dict[str, int]:
@@ -470,7 +295,7 @@ async def measure(kind: str, k: int, *, quick: bool, give_up_after: float | None
         goal=GOAL,
         met=met,
         note=(
-            f"Seeded by bulk insert in the services' row shapes ({seeded.seconds:.1f} s): a walk "
+            f"Seeded in bulk by rota/storage/seeding.py ({seeded.seconds:.1f} s): a walk "
             f"in progress, {k // 2} pairs, check-in 1 due {OVERDUE_BY} before start; "
             f"{len(seeded.via_timer)} prompts behind pending PROMPT timers, "
             f"{len(seeded.via_outbox)} already in the outbox unsent. Clock from process start "

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.dbs import BenchDb
-from bot.app import build_application
+from bot.app import start_app
 from bot.config import Settings
 from bot.fake_telegram import BotMessage, FakeTelegram
-from bot.jobs.sessions import run_session_sync
 from rota.clock import Clock
 from rota.config import RotaConfig
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
@@ -83,25 +82,23 @@ async def running_bot(
     run_jobs: bool = True,
     **settings: Any,
 ) -> AsyncIterator[RunningBot]:
-    """The Application polling `tg` with its jobs running; stopped and disposed afterwards."""
+    """The Application polling `tg` with its jobs running; stopped and disposed afterwards.
+
+    Started by bot.app.start_app, exactly as `rotabot run` starts it (a shorter long-poll, so
+    stopping does not wait for one to time out).
+    """
     engine = db.engine()
     uow = SqlAlchemyUnitOfWorkFactory(engine)
-    app = build_application(
-        settings_for(tg, db, config, **settings), clock=clock, uow=uow, run_jobs=run_jobs
-    )
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    await run_session_sync(app.bot_data.deps)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
     try:
-        yield RunningBot(app=app, tg=tg, uow=uow)
+        async with start_app(
+            settings_for(tg, db, config, **settings),
+            clock=clock,
+            uow=uow,
+            run_jobs=run_jobs,
+            poll_timeout=dtm.timedelta(seconds=1),
+        ) as app:
+            yield RunningBot(app=app, tg=tg, uow=uow)
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
         await engine.dispose()
 
 

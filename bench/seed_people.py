@@ -2,8 +2,8 @@
 
 Both benchmarks need many volunteers on one Wednesday session, in the database and in the
 fake Telegram under the same ids (started, so the bot may message them). Small numbers go
-through the domain services; the recovery benchmark's 10,000 goes in by bulk insert (see
-bench/recovery.py), because one service call per person would take minutes.
+through the domain services; the recovery benchmark's 10,000 go in through the bulk helpers
+of rota/storage/seeding.py, because one service call per person would take minutes.
 FirstArrivals is the observer both use to see when every expected chat has its message.
 """
 
@@ -13,17 +13,13 @@ import asyncio
 import datetime as dtm
 import os
 import time
-from collections.abc import Iterable, Sequence
-
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from collections.abc import Iterable
 
 from bench.running import ADMIN_ID, ZONE
 from bot.fake_telegram import BotMessage, FakeTelegram
 from rota.config import RotaConfig
 from rota.localtime import local_today
 from rota.model import Session
-from rota.storage.tables import MilestoneRow, SessionRow, VolunteerRow
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from rota.template import parse_template
 
@@ -147,55 +143,6 @@ async def wednesday_session(
             if local_today(session.starts_at, config.zone) == night:
                 return session
     raise RuntimeError(f"session sync made no session on {night}")
-
-
-async def bulk_volunteers(
-    conn: AsyncConnection,
-    people: Sequence[tuple[int, str]],
-    *,
-    tags: str,
-    joined_at: dtm.datetime,
-) -> dict[int, int]:
-    """Insert active volunteers as SqlVolunteers.add writes them; returns telegram id -> row id."""
-    await conn.execute(
-        insert(VolunteerRow),
-        [
-            {
-                "telegram_id": telegram_id,
-                "display_name": name,
-                "username": None,
-                "phone": None,
-                "tags": tags,
-                "status": "active",
-                "joined_at": joined_at,
-            }
-            for telegram_id, name in people
-        ],
-    )
-    wanted = {t for t, _ in people}
-    result = await conn.execute(select(VolunteerRow.telegram_id, VolunteerRow.id))
-    return {t: i for t, i in result if t in wanted}
-
-
-async def claim_milestones(
-    conn: AsyncConnection, session_id: int, names: Iterable[str], *, at: dtm.datetime
-) -> None:
-    """Record once-per-session events as done, as claim_milestone would have."""
-    await conn.execute(
-        insert(MilestoneRow),
-        [{"session_id": session_id, "milestone": name, "done_at": at} for name in names],
-    )
-
-
-async def session_role_ids(conn: AsyncConnection, session_id: int) -> dict[str, int]:
-    """The session's role ids by key (straight from the table, for bulk inserts)."""
-    from rota.storage.tables import RoleRow
-
-    rows = await conn.execute(
-        select(RoleRow.key, RoleRow.id).where(RoleRow.session_id == session_id)
-    )
-    assert await conn.scalar(select(SessionRow.id).where(SessionRow.id == session_id))
-    return {key: role_id for key, role_id in rows}
 
 
 class FirstArrivals:

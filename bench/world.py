@@ -5,29 +5,28 @@ do something (prompt, escalate) at a known instant — and setting that up throu
 one invite and one tap at a time, would take longer than the measurement.
 
 How the night is seeded (`build_world(db, P, via=...)`). Two paths write the SAME rows
-(checked row for row on SQLite and PostgreSQL at 3 pairs, all tables involved):
+(tests/integration/test_seeding.py compares them table by table on SQLite and PostgreSQL):
 
 - `via="services"`: people and places through the repositories (`uow.volunteers.add`,
   `uow.signups.claim_place` / `add`, one transaction, as tests/safety/support.py does), the
   walk started by the real `walks.start_and_end_walks` at 19:00. Measured at 1,000 pairs:
   people 10.9 s + walk start 63.8 s on SQLite, 6.6 s + 47.3 s on PostgreSQL (add_timer does
   a SELECT and a flush per timer: 21,000 timers).
-- `via="sql"` (default): the same rows in bulk INSERTs (pairing is still the real
-  `make_pairs` on the real roster). 1,000 pairs: people 0.7 s + walk 3.5 s on SQLite,
-  0.4 s + 3.0 s on PostgreSQL.
+- `via="bulk"` (default): the same rows through `rota/storage/seeding.py`, the bulk helpers
+  that live beside the storage code (pairing is still the real `make_pairs` on the real
+  roster). 1,000 pairs: a few seconds.
 
 The session is added as `sync_sessions` makes it (template key + local date), so the bot's
 own sync at start-up finds it and adds nothing for that night.
 
 `World.advance(N, via=...)` then puts the night at "check-ins before N made on time (first
-member, at the due time; their timers cancelled — as tests/safety/support.py `end_quietly`
-does); check-in N's prompt and reminder fired and delivered". `via="services"` calls the
-real `timers.fire_due_timers` at the prompt and the reminder instants (two transactions per
-timer and a re-read of every pair per timer: O(P^2), 4.8 s at 100 pairs on SQLite); `"sql"`
-writes the same timers `done`, outbox rows, safety-log rows in bulk (0.8 s / 1.3 s at 1,000
-pairs). Then every pending outbox row (walk_started, prompts, reminders) is marked sent as
-`delivery.record_outcome(Sent)` would, with made-up message ids. The next thing due is check-in
-N's ESCALATE timer for every pair at `escalate_at(N)`.
+member, at the due time, through the real check-in use case); check-in N's prompt and
+reminder fired and delivered". `via="services"` calls the real `timers.fire_due_timers` at
+the prompt and the reminder instants (two transactions per timer and a re-read of every pair
+per timer: O(P^2), 4.8 s at 100 pairs on SQLite); `"bulk"` fires the same timers with
+`seeding.fire_checkin_timers`. Then every pending outbox row (walk_started, prompts,
+reminders) is marked sent as `delivery.record_outcome(Sent)` would, with made-up message ids.
+The next thing due is check-in N's ESCALATE timer for every pair at `escalate_at(N)`.
 
 Fake users: `attach(tg)` creates one fake Telegram user per person with the ids stored in the
 database, marked started. Names are unique and searchable in alert texts ("Walker0001").
@@ -37,46 +36,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dtm
-import json
 import time
 import zoneinfo
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.dbs import BenchDb
 from bench.running import ADMIN_ID, ZONE
 from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.people import FakeUser
-from rota.checkin_plan import due_times
 from rota.config import RotaConfig
 from rota.model import SignUpStatus
-from rota.pairing import make_pairs
 from rota.safety_model import TimerKind
-from rota.services import timers, walks
-from rota.services.checkins import CHECKIN_REF
-from rota.services.common import iso
-from rota.storage.tables import (
-    BriefingRow,
-    CheckInRow,
-    MilestoneRow,
-    OutboxRow,
-    PairMemberRow,
-    PairRow,
-    RoleRow,
-    SafetyLogRow,
-    SessionRow,
-    SignUpRow,
-    TimerRow,
-    VolunteerRow,
-)
+from rota.services import checkins, timers, walks
+from rota.storage import seeding
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from rota.template import parse_template
-
-T = TypeVar("T")
 
 # The night: Wednesday 9 Dec 2026, 19:00-23:00 London = UTC (GMT, no clock change near).
 WALK_DAY = dtm.date(2026, 12, 9)
@@ -230,25 +206,34 @@ class World:
 
     # ---- moving the night on
 
-    async def advance(self, seq: int, *, via: str = "sql") -> None:
+    async def advance(self, seq: int, *, via: str = "bulk") -> None:
         """Check-ins before `seq` made on time; check-in `seq` prompted and reminded, delivered.
 
         After this, the next thing due is check-in `seq`'s escalation at `escalate_at(seq)`
         (for every pair at once), and the outbox holds nothing pending.
         """
+        if via not in ("bulk", "services"):
+            raise ValueError(f"via must be 'bulk' or 'services', not {via!r}")
         began = time.perf_counter()
         engine = self.db.engine()
+        uow = SqlAlchemyUnitOfWorkFactory(engine)
         try:
-            await self._close_before(engine, seq)
+            await self._check_in_before(uow, seq)
             if via == "services":
-                uow = SqlAlchemyUnitOfWorkFactory(engine)
                 await timers.fire_due_timers(uow, config=self.config, now=self.due(seq))
                 await timers.fire_due_timers(uow, config=self.config, now=self.remind_at(seq))
-            elif via == "sql":
-                await self._fire_in_bulk(engine, seq)
             else:
-                raise ValueError(f"via must be 'sql' or 'services', not {via!r}")
-            await mark_outbox_sent(engine, now=self.remind_at(seq))
+                ids = [p.checkin_ids[seq - 1] for p in self.pairs]
+                async with seeding.transaction(engine) as db_session:
+                    await seeding.fire_checkin_timers(
+                        db_session, TimerKind.PROMPT, ids, now=self.due(seq)
+                    )
+                async with seeding.transaction(engine) as db_session:
+                    await seeding.fire_checkin_timers(
+                        db_session, TimerKind.REMIND, ids, now=self.remind_at(seq)
+                    )
+            async with seeding.transaction(engine) as db_session:
+                await seeding.mark_outbox_sent(db_session, now=self.remind_at(seq))
         finally:
             await engine.dispose()
         self.setup_seconds[f"advance_{via}"] = time.perf_counter() - began
@@ -257,132 +242,23 @@ class World:
         """Mark every pending outbox row sent (e.g. walk_started), leaving timers alone."""
         engine = self.db.engine()
         try:
-            await mark_outbox_sent(engine, now=now)
+            async with seeding.transaction(engine) as db_session:
+                await seeding.mark_outbox_sent(db_session, now=now)
         finally:
             await engine.dispose()
 
-    async def _close_before(self, engine: AsyncEngine, seq: int) -> None:
-        earlier = [c for p in self.pairs for c in p.checkin_ids[: seq - 1]]
-        if not earlier:
-            return
-        by = {c: p.members[0].volunteer_id for p in self.pairs for c in p.checkin_ids[: seq - 1]}
-        async with engine.begin() as conn:
-            for chunk in _chunks(earlier, 500):
-                rows = await conn.execute(
-                    select(CheckInRow.id, CheckInRow.due_at).where(CheckInRow.id.in_(chunk))
-                )
-                for checkin_id, due_at in rows.all():
-                    await conn.execute(
-                        update(CheckInRow)
-                        .where(CheckInRow.id == checkin_id, CheckInRow.state == "open")
-                        .values(state="ok", checked_by=by[checkin_id], checked_at=due_at)
-                    )
-                await conn.execute(
-                    update(TimerRow)
-                    .where(
-                        TimerRow.kind.in_([k.value for k in walks.CHECKIN_TIMERS]),
-                        TimerRow.ref_id.in_(chunk),
-                        TimerRow.state == "pending",
-                    )
-                    .values(state="cancelled")
-                )
-
-    async def _fire_in_bulk(self, engine: AsyncEngine, seq: int) -> None:
-        """What fire_due_timers writes for the PROMPT and REMIND timers of check-in `seq`."""
-        total = len(self.pairs[0].checkin_ids) if self.pairs else 0
-        due = self.due(seq)
-        outbox: list[dict[str, object]] = []
-        log: list[dict[str, object]] = []
-        for kind, event, at in (
-            ("checkin_prompt", "prompt", due),
-            ("checkin_reminder", "reminder", self.remind_at(seq)),
-        ):
+    async def _check_in_before(self, uow: SqlAlchemyUnitOfWorkFactory, seq: int) -> None:
+        """Each pair's first member checks in at each earlier check-in's due time (the real
+        use case: one transaction a check-in, fine for the few a benchmark skips over)."""
+        for earlier in range(1, seq):
             for pair in self.pairs:
-                checkin_id = pair.checkin_ids[seq - 1]
-                for member in pair.members:
-                    partners = [m.name for m in pair.members if m is not member]
-                    payload = {
-                        "checkin_id": checkin_id,
-                        "seq": seq,
-                        "total": total,
-                        "due_at": iso(due),
-                        "partners": partners,
-                    }
-                    outbox.append(
-                        dict(
-                            kind=kind,
-                            chat_id=member.telegram_id,
-                            payload=json.dumps(payload, sort_keys=True),
-                            dedupe_key=f"{kind}:{checkin_id}:{member.volunteer_id}",
-                            priority=1,
-                            ref_kind=CHECKIN_REF,
-                            ref_id=checkin_id,
-                            edit_of=None,
-                            state="pending",
-                            due_at=at,
-                            attempts=0,
-                            created_at=at,
-                        )
-                    )
-                names = " and ".join(
-                    [", ".join(pair.names[:-1]), pair.names[-1]]
-                    if len(pair.names) > 1
-                    else list(pair.names)
+                await checkins.check_in(
+                    uow(),
+                    telegram_id=pair.members[0].telegram_id,
+                    checkin_id=pair.checkin_ids[earlier - 1],
+                    config=self.config,
+                    now=self.due(earlier),
                 )
-                log.append(
-                    dict(
-                        session_id=self.session_id,
-                        at=at,
-                        event=event,
-                        detail=f"check-in {seq}/{total} to {names}"[:400],
-                        pair_id=pair.pair_id,
-                        volunteer_id=None,
-                        escalation_id=None,
-                    )
-                )
-        checkins = [p.checkin_ids[seq - 1] for p in self.pairs]
-        async with engine.begin() as conn:
-            if outbox:
-                await conn.execute(insert(OutboxRow), outbox)
-                await conn.execute(insert(SafetyLogRow), log)
-            for kind, at in ((TimerKind.PROMPT, due), (TimerKind.REMIND, self.remind_at(seq))):
-                for chunk in _chunks(checkins, 500):
-                    await conn.execute(
-                        update(TimerRow)
-                        .where(
-                            TimerRow.kind == kind.value,
-                            TimerRow.ref_id.in_(chunk),
-                            TimerRow.state == "pending",
-                        )
-                        .values(state="done", fired_at=at, locked_until=None)
-                    )
-
-
-def _chunks(values: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-async def mark_outbox_sent(engine: AsyncEngine, *, now: dtm.datetime) -> int:
-    """Every pending outbox row marked sent, as the dispatcher records a Telegram success.
-
-    The message ids are made up (no fake message exists): fine for rows nobody edits later
-    (walk_started, the prompts of a pair that never answers).
-    """
-    async with engine.begin() as conn:
-        ids = list(await conn.scalars(select(OutboxRow.id).where(OutboxRow.state == "pending")))
-        for chunk in _chunks(ids, 500):
-            await conn.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(chunk))
-                .values(
-                    state="sent",
-                    sent_at=now,
-                    locked_until=None,
-                    attempts=OutboxRow.attempts + 1,
-                    message_id=900_000_000 + OutboxRow.id,
-                )
-            )
-    return len(ids)
 
 
 def _local(day: dtm.date, hour: int) -> dtm.datetime:
@@ -396,21 +272,22 @@ async def build_world(
     pairs: int,
     *,
     start_walk: bool = True,
-    via: str = "sql",
+    via: str = "bulk",
     plan: dict[str, dtm.timedelta] | None = None,
 ) -> World:
     """Seed the night with `pairs` pairs on `db` (migrated, empty) and start the walk.
 
     `via="services"` registers people through the repositories one by one and starts the
-    walk with `walks.start_and_end_walks`; `via="sql"` (default) writes the same rows in
-    bulk (checked equal, row for row, at 3 pairs) because the services take ~75 s at 1,000
-    pairs on SQLite. With `start_walk=False` the walk is left for the bot's walk clock. `plan`
-    changes the [checkins] plan (e.g. a long grace, so no reminder interrupts a measurement).
+    walk with `walks.start_and_end_walks`; `via="bulk"` (default) writes the same rows with
+    rota/storage/seeding.py (tested equal, row for row) because the services take ~75 s at
+    1,000 pairs on SQLite. With `start_walk=False` the walk is left for the bot's walk clock.
+    `plan` changes the [checkins] plan (e.g. a long grace, so no reminder interrupts a
+    measurement).
     """
     if pairs < 1:
         raise ValueError("at least one pair")
-    if via not in ("sql", "services"):
-        raise ValueError(f"via must be 'sql' or 'services', not {via!r}")
+    if via not in ("bulk", "services"):
+        raise ValueError(f"via must be 'bulk' or 'services', not {via!r}")
     config = make_config(pairs, **(plan or {}))
     (spec,) = config.template.sessions
     starts_at, ends_at = _local(WALK_DAY, 19), _local(WALK_DAY, 23)
@@ -469,9 +346,12 @@ async def build_world(
                 if report.started != 1:
                     raise RuntimeError(f"the walk did not start: {report}")
             else:
-                await _start_walk_in_bulk(uow, engine, session.id, config, starts_at, ends_at)
+                async with seeding.transaction(engine) as db_session:
+                    await seeding.start_walk(
+                        db_session, session.id, plan=config.template.checkins, now=starts_at
+                    )
             seconds["start_walk"] = time.perf_counter() - began
-            world.pairs = await _read_pairs(engine, session.id, persons)
+            world.pairs = await _read_pairs(uow, session.id, persons)
     finally:
         await engine.dispose()
     return world
@@ -512,47 +392,15 @@ async def _people_by_services(
 async def _people_in_bulk(
     engine: AsyncEngine, session_id: int, roles: dict[str, int], people: People
 ) -> dict[int, int]:
-    """The rows SqlVolunteers.add / SqlSignUps.claim_place / add write, in three statements."""
-    async with engine.begin() as conn:
-        result = await conn.execute(
-            insert(VolunteerRow).returning(
-                VolunteerRow.telegram_id, VolunteerRow.id, sort_by_parameter_order=True
-            ),
-            [
-                dict(
-                    telegram_id=t,
-                    display_name=name,
-                    username=None,
-                    phone=None,
-                    tags=",".join(sorted(tags)),
-                    status="active",
-                    joined_at=SEED_AT,
-                )
-                for t, name, tags, _role in people
-            ],
+    """What SqlVolunteers.add / SqlSignUps.claim_place / add write, in a few statements."""
+    async with seeding.transaction(engine) as db_session:
+        ids = await seeding.add_volunteers(
+            db_session,
+            [seeding.NewPerson(t, name, tags) for t, name, tags, _role in people],
+            now=SEED_AT,
         )
-        ids = {t: v for t, v in result.all() if t is not None}
-        places = [(ids[t], role) for t, _n, _tags, role in people if role is not None]
-        await conn.execute(
-            insert(SignUpRow),
-            [
-                dict(
-                    session_id=session_id,
-                    role_id=roles[role],
-                    volunteer_id=volunteer_id,
-                    status=SignUpStatus.CONFIRMED.value,
-                    created_at=SEED_AT,
-                    updated_at=SEED_AT,
-                )
-                for volunteer_id, role in places
-            ],
-        )
-        for role, role_id in roles.items():
-            filled = sum(1 for _v, r in places if r == role)
-            if filled:
-                await conn.execute(
-                    update(RoleRow).where(RoleRow.id == role_id).values(filled=filled)
-                )
+        places = [(ids[t], roles[role]) for t, _n, _tags, role in people if role is not None]
+        await seeding.add_signups(db_session, session_id, places, now=SEED_AT)
     return ids
 
 
@@ -570,222 +418,37 @@ async def _before_the_night(
     30/s hold the outbox for over a minute) — a start-up artefact, not the night's load.
     """
     briefed_at = starts_at - dtm.timedelta(hours=3)
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(MilestoneRow),
-            [
-                dict(session_id=session_id, milestone=m, done_at=briefed_at)
-                for m in DONE_MILESTONES
-            ],
-        )
-        await conn.execute(
-            insert(BriefingRow),
-            [
-                dict(
-                    session_id=session_id,
-                    volunteer_id=v,
-                    sent_at=briefed_at,
-                    read_at=briefed_at + dtm.timedelta(minutes=10),
-                    notes_version=0,
-                )
-                for v in volunteer_ids
-            ],
-        )
-
-
-def _names(names: Sequence[str]) -> str:
-    """Pair.names: 'Ana' / 'Ana and Ben' / 'Ana, Ben and Cat'."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-async def _start_walk_in_bulk(
-    uow: SqlAlchemyUnitOfWorkFactory,
-    engine: AsyncEngine,
-    session_id: int,
-    config: RotaConfig,
-    starts_at: dtm.datetime,
-    ends_at: dtm.datetime,
-) -> None:
-    """The rows walks._start_walk writes at the session's start, in a few bulk statements.
-
-    Pairing itself is the real `make_pairs` on the real roster, so the pairs are the same.
-    """
-    async with uow() as work:
-        walkers = walks.walkers_of(await work.signups.roster([session_id]))
-    pairing = make_pairs(walkers)
-    if pairing.problems:
-        raise RuntimeError(f"pairing problems the bulk path does not write: {pairing.problems}")
-    plan = config.template.checkins
-    now = starts_at
-    dues = [d for d in due_times(starts_at, ends_at, plan.interval) if d > now]
-    groups = [list(g) for g in pairing.groups]
-    async with engine.begin() as conn:
-        await conn.execute(
-            update(SessionRow)
-            .where(SessionRow.id == session_id, SessionRow.walk_state == "planned")
-            .values(walk_state="walking")
-        )
-        result = await conn.execute(
-            insert(PairRow).returning(PairRow.id, sort_by_parameter_order=True),
-            [
-                dict(session_id=session_id, number=n, manual=False, created_at=now)
-                for n in range(1, len(groups) + 1)
-            ],
-        )
-        pair_ids = [r for (r,) in result.all()]
-        await conn.execute(
-            insert(PairMemberRow),
-            [
-                dict(pair_id=pid, session_id=session_id, volunteer_id=w.volunteer_id, position=pos)
-                for pid, group in zip(pair_ids, groups, strict=True)
-                for pos, w in enumerate(group)
-            ],
-        )
-        await conn.execute(
-            insert(SafetyLogRow),
-            [
-                dict(
-                    session_id=session_id,
-                    at=now,
-                    event="pairs_made",
-                    detail="; ".join(_names([w.name for w in g]) for g in groups)[:400]
-                    or "no pairs",
-                    pair_id=None,
-                    volunteer_id=None,
-                    escalation_id=None,
-                )
-            ],
-        )
-        checkin_rows = [
-            dict(
-                session_id=session_id,
-                pair_id=pid,
-                seq=seq,
-                total=len(dues),
-                due_at=due,
-                state="open",
-            )
-            for pid in pair_ids
-            for seq, due in enumerate(dues, start=1)
-        ]
-        checkin_ids: list[int] = []
-        for chunk in _chunks(checkin_rows, 2000):
-            result = await conn.execute(
-                insert(CheckInRow).returning(CheckInRow.id, sort_by_parameter_order=True),
-                list(chunk),
-            )
-            checkin_ids += [r for (r,) in result.all()]
-        timer_rows = [
-            dict(
-                kind=kind.value,
-                ref_id=cid,
-                step=0,
-                session_id=session_id,
-                due_at=at,
-                state="pending",
-            )
-            for cid, row in zip(checkin_ids, checkin_rows, strict=True)
-            for kind, at in (
-                (TimerKind.PROMPT, row["due_at"]),
-                (TimerKind.REMIND, row["due_at"] + plan.grace),  # type: ignore[operator]
-                (TimerKind.ESCALATE, row["due_at"] + plan.escalate_after),  # type: ignore[operator]
-            )
-        ]
-        for chunk in _chunks(timer_rows, 5000):
-            await conn.execute(insert(TimerRow), list(chunk))
-        notices = []
-        telegram = dict(
-            (
-                await conn.execute(
-                    select(VolunteerRow.id, VolunteerRow.telegram_id).where(
-                        VolunteerRow.id.in_([w.volunteer_id for g in groups for w in g])
-                    )
-                )
-            ).all()
-        )
-        for group in groups:
-            for w in group:
-                if telegram.get(w.volunteer_id) is None:
-                    continue
-                payload = {
-                    "partners": [m.name for m in group if m.volunteer_id != w.volunteer_id],
-                    "count": len(dues),
-                    "interval": int(plan.interval.total_seconds()),
-                    "first_due": iso(dues[0]) if dues else None,
-                }
-                notices.append(
-                    dict(
-                        kind="walk_started",
-                        chat_id=telegram[w.volunteer_id],
-                        payload=json.dumps(payload, sort_keys=True),
-                        dedupe_key=f"walk_started:{session_id}:{w.volunteer_id}",
-                        priority=1,
-                        ref_kind=None,
-                        ref_id=None,
-                        edit_of=None,
-                        state="pending",
-                        due_at=now,
-                        attempts=0,
-                        created_at=now,
-                    )
-                )
-        if notices:
-            await conn.execute(insert(OutboxRow), notices)
-        await conn.execute(
-            insert(SafetyLogRow),
-            [
-                dict(
-                    session_id=session_id,
-                    at=now,
-                    event="walk_started",
-                    detail=f"{len(groups)} pair(s), {len(dues)} check-ins",
-                    pair_id=None,
-                    volunteer_id=None,
-                    escalation_id=None,
-                )
-            ],
+    async with seeding.transaction(engine) as db_session:
+        await seeding.claim_milestones(db_session, session_id, DONE_MILESTONES, at=briefed_at)
+        await seeding.add_briefings(
+            db_session,
+            session_id,
+            volunteer_ids,
+            sent_at=briefed_at,
+            read_at=briefed_at + dtm.timedelta(minutes=10),
         )
 
 
 async def _read_pairs(
-    engine: AsyncEngine, session_id: int, persons: dict[int, Person]
+    uow: SqlAlchemyUnitOfWorkFactory, session_id: int, persons: dict[int, Person]
 ) -> list[WorldPair]:
+    """The walk's pairs and their check-ins, as the repositories read them."""
     by_volunteer = {p.volunteer_id: p for p in persons.values()}
-    async with engine.connect() as conn:
-        members = (
-            await conn.execute(
-                select(PairRow.id, PairRow.number, PairMemberRow.volunteer_id)
-                .join(PairMemberRow, PairMemberRow.pair_id == PairRow.id)
-                .where(PairRow.session_id == session_id)
-                .order_by(PairRow.number, PairMemberRow.position)
-            )
-        ).all()
-        checkins = (
-            await conn.execute(
-                select(CheckInRow.pair_id, CheckInRow.id)
-                .where(CheckInRow.session_id == session_id)
-                .order_by(CheckInRow.pair_id, CheckInRow.seq)
-            )
-        ).all()
-    heads: dict[int, int] = {}
-    people: dict[int, list[Person]] = {}
-    for pair_id, number, volunteer_id in members:
-        heads[pair_id] = number
-        people.setdefault(pair_id, []).append(by_volunteer[volunteer_id])
-    by_pair: dict[int, list[int]] = {}
-    for pair_id, checkin_id in checkins:
-        by_pair.setdefault(pair_id, []).append(checkin_id)
+    async with uow() as work:
+        pairs = await work.safety.pairs(session_id)
+        found = await work.safety.checkins(session_id)
+    by_pair: dict[int, list[tuple[int, int]]] = {}
+    for checkin in found:
+        by_pair.setdefault(checkin.pair_id, []).append((checkin.seq, checkin.id))
     return [
-        WorldPair(pair_id, number, tuple(people[pair_id]), tuple(by_pair.get(pair_id, ())))
-        for pair_id, number in sorted(heads.items(), key=lambda kv: kv[1])
+        WorldPair(
+            pair.id,
+            pair.number,
+            tuple(by_volunteer[m.volunteer_id] for m in pair.members),
+            tuple(checkin_id for _seq, checkin_id in sorted(by_pair.get(pair.id, []))),
+        )
+        for pair in sorted(pairs, key=lambda p: p.number)
     ]
-
-
-async def volunteer_names(engine: AsyncEngine) -> dict[int, str]:
-    """Telegram id -> display name, straight from the table (for checks in measurements)."""
-    async with engine.connect() as conn:
-        rows = await conn.execute(select(VolunteerRow.telegram_id, VolunteerRow.display_name))
-        return {t: n for t, n in rows.all() if t is not None}
 
 
 __all__ = [
@@ -797,6 +460,5 @@ __all__ = [
     "WorldPair",
     "build_world",
     "make_config",
-    "mark_outbox_sent",
     "walker_name",
 ]

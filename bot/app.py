@@ -1,14 +1,22 @@
-"""The one composition root: settings, clock and storage in, a ready Application out."""
+"""The one composition root: settings, clock and storage in, a ready Application out.
+
+`start_app` is the one start-up and shutdown, used by `rotabot run`, the demo, the end-to-end
+tests and the benchmarks alike.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dtm
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
@@ -21,12 +29,16 @@ from bot.updates import InOrderPerPerson, updates_at_once
 from rota.clock import Clock
 from rota.ports import UnitOfWorkFactory
 from rota.services import people
+from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 
-Hook = Callable[[], Awaitable[None]]
+App = Application[Any, RotaContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 # my_chat_member: being added to a group, so a group that is not the team's can be left.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 BACKLOG_BATCH_SIZE = 100  # getUpdates' default limit
 BACKLOG_BATCHES = 50
+POLL_TIMEOUT = dtm.timedelta(seconds=10)  # run_polling's default long-poll
+# On the way out, a sweep under way may finish (stopping cancels it mid-transaction).
+JOBS_FINISH_WITHIN = 10.0
 log = logging.getLogger(__name__)
 
 
@@ -67,12 +79,13 @@ def build_application(
     clock: Clock,
     uow: UnitOfWorkFactory,
     request: BaseRequest | None = None,
-    on_start: Hook | None = None,
-    on_stop: Hook | None = None,
     run_jobs: bool = True,
     pacing: Limits | None = None,
-) -> Application[Any, RotaContext, dict[Any, Any], dict[Any, Any], BotData, Any]:
-    """Wire handlers, jobs and dependencies; tests pass their own request or base URL."""
+) -> App:
+    """Wire handlers, jobs and dependencies; tests pass their own request or base URL.
+
+    Built, not started: `start_app` starts it (and its post_init, the start-up of a poller).
+    """
     if settings.token is None:
         raise ValueError("a bot token is needed to build the application")
     defaults = Defaults(
@@ -82,8 +95,7 @@ def build_application(
     )
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        if on_start is not None:
-            await on_start()
+        """Before the first update or job: who we are, this week's sessions, the backlog."""
         app.bot_data.deps.bot_username = app.bot.username
         await app.bot.set_my_commands(handlers.COMMANDS)
         await run_session_sync(app.bot_data.deps)  # so the backlog sees this week's sessions
@@ -92,10 +104,6 @@ def build_application(
             log.info("took %s update(s) that arrived while the bot was down", backlog)
         if run_jobs and app.job_queue is not None:
             jobs.schedule(app.job_queue, settings.timezone)
-
-    async def post_shutdown(_app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        if on_stop is not None:
-            await on_stop()
 
     pacer = Pacer(pacing)
     builder = (
@@ -112,7 +120,6 @@ def build_application(
             )
         )
         .post_init(post_init)
-        .post_shutdown(post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -121,6 +128,8 @@ def build_application(
     if app.job_queue is not None:
         job_queue = app.job_queue
         deps.ring = lambda: jobs.ring_dispatcher(job_queue)
+        if isinstance(uow, SqlAlchemyUnitOfWorkFactory):
+            uow.on_outbox_commit = deps.outbox_committed  # no handler calls it by hand
     app.bot_data.deps = deps
 
     async def is_stranger(telegram_id: int) -> bool:  # a stranger is answered once a minute
@@ -131,3 +140,85 @@ def build_application(
     handlers.register(app)
     app.add_error_handler(errors.on_error)
     return app
+
+
+@contextlib.asynccontextmanager
+async def start_app(
+    settings: Settings,
+    *,
+    clock: Clock,
+    uow: UnitOfWorkFactory,
+    request: BaseRequest | None = None,
+    pacing: Limits | None = None,
+    poll: bool = True,
+    run_jobs: bool = True,
+    poll_interval: float = 0.0,
+    poll_timeout: dtm.timedelta = POLL_TIMEOUT,
+) -> AsyncIterator[App]:
+    """Build the Application and run it while the block runs; stop it in order, even on error.
+
+    The order is PTB's manual start-up (the steps `run_polling` takes, without its hold on
+    the event loop and its signal handlers, which `rotabot run` keeps itself):
+    initialize -> post_init (sessions synced, the backlog drained, the jobs armed) -> start
+    -> poll; then stop polling -> let a running sweep finish -> stop -> shutdown.
+
+    `poll=False` is a worker that only sweeps: no getUpdates (Telegram answers a second poller
+    with 409 Conflict), so no backlog either; it arms the jobs and delivers. `run_jobs=False`
+    polls without the jobs (measurements that run each tick by hand). The tests, the demo and
+    the benchmarks keep the 1 s `poll_timeout` they have always polled their fake with.
+    """
+    app = build_application(
+        settings, clock=clock, uow=uow, request=request, run_jobs=run_jobs, pacing=pacing
+    )
+    await app.initialize()
+    try:
+        if poll:
+            assert app.post_init is not None
+            await app.post_init(app)
+        else:
+            app.bot_data.deps.bot_username = app.bot.username
+            if run_jobs and app.job_queue is not None:
+                jobs.schedule(app.job_queue, settings.timezone)
+        await app.start()
+        if poll:
+            assert app.updater is not None
+
+            def polling_failed(error: TelegramError) -> None:  # as run_polling: to on_error
+                app.create_task(app.process_error(update=None, error=error))
+
+            await app.updater.start_polling(
+                poll_interval=poll_interval,
+                timeout=poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=polling_failed,
+            )
+        yield app
+    finally:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await _let_running_jobs_finish(app)
+            await app.stop()
+        await app.shutdown()
+
+
+async def running_jobs_done(app: Application[Any, Any, Any, Any, Any, Any], within: float) -> None:
+    """Wait (at most `within` s) for the job-queue jobs running now to finish."""
+    if app.job_queue is None:
+        return
+    executor = app.job_queue.scheduler._lookup_executor("default")
+    running = set(getattr(executor, "_pending_futures", ()))
+    if running:
+        await asyncio.wait(running, timeout=within)
+
+
+async def _let_running_jobs_finish(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Pause the scheduler and let a sweep under way finish before the app stops.
+
+    Stopping cancels a running job, and one cancelled inside a transaction can leave its
+    connection unclosed (a ResourceWarning in the tests), or an outbox row leased until the
+    lease runs out. Pausing stops new runs; those already running get JOBS_FINISH_WITHIN.
+    """
+    if app.job_queue is not None and app.job_queue.scheduler.running:
+        app.job_queue.scheduler.pause()
+        await running_jobs_done(app, JOBS_FINISH_WITHIN)

@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 from bot import briefing_texts
+from bot.notice_registry import Shown, renders
 from bot.outgoing import Outgoing
-from rota.model import OutboxItem
-from rota.services import briefings
+from rota.notices.briefings import (
+    BriefingMessage,
+    BriefingUnreachable,
+    NoteUpdate,
+    PairsChanged,
+    UnreadAlert,
+)
 
 
-def render(item: OutboxItem, zone: str) -> Outgoing | None:
-    """The message for one of this feature's notice kinds, or None if the kind is not ours."""
-    p = item.payload
-    match item.kind:
-        case briefings.BRIEFING:
-            return Outgoing(
-                briefing_texts.briefing(p, zone),
-                briefing_texts.got_it(int(str(p["briefing_id"]))),
-            )
-        case briefings.NOTE_UPDATE:
-            return Outgoing(briefing_texts.note_update(p, zone))
-        case briefings.PAIRS_CHANGED:
-            return Outgoing(briefing_texts.pairs_changed(p, zone))
-        case briefings.UNREAD_ALERT:
-            return Outgoing(briefing_texts.unread_alert(p, zone))
-        case briefings.UNREACHABLE:
-            return Outgoing(briefing_texts.unreachable(p, zone))
-    return None
+@renders(BriefingMessage, "a briefing")
+def briefing(p: BriefingMessage, shown: Shown) -> Outgoing:
+    """The briefing, with its Got it button."""
+    return Outgoing(briefing_texts.briefing(p, shown.zone), briefing_texts.got_it(p.briefing_id))
+
+
+@renders(NoteUpdate, "a briefing update")
+def note_update(p: NoteUpdate, shown: Shown) -> Outgoing:
+    """A safety note added after the briefing went out."""
+    return Outgoing(briefing_texts.note_update(p, shown.zone))
+
+
+@renders(PairsChanged, "new pairs")
+def pairs_changed(p: PairsChanged, shown: Shown) -> Outgoing:
+    """The pairs changed after the briefing went out."""
+    return Outgoing(briefing_texts.pairs_changed(p, shown.zone))
+
+
+@renders(UnreadAlert, "unread briefings")
+def unread_alert(p: UnreadAlert, shown: Shown) -> Outgoing:
+    """To the lead and on-call: who hasn't read it."""
+    return Outgoing(briefing_texts.unread_alert(p, shown.zone))
+
+
+@renders(BriefingUnreachable, "an undelivered briefing")
+def unreachable(p: BriefingUnreachable, shown: Shown) -> Outgoing:
+    """To coordinators: a briefing could not be delivered."""
+    return Outgoing(briefing_texts.unreachable(p, shown.zone))

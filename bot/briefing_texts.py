@@ -10,17 +10,23 @@ from __future__ import annotations
 import datetime as dtm
 import html
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import keyboards
 from bot.texts import day, esc, window
 from rota.localtime import format_clock
+from rota.notices.base import SessionTimes
+from rota.notices.briefings import (
+    BriefingMessage,
+    BriefingUnreachable,
+    Contact,
+    NoteUpdate,
+    PairsChanged,
+    UnreadAlert,
+)
 from rota.services.briefings import BriefingStatus, NoteAdded, SessionNotes
-
-Payload = Mapping[str, object]
 
 PREFIX = "bf"
 SHAPES = {"g": 1}  # bf:g:<briefing id>  Got it
@@ -62,30 +68,20 @@ def visible_length(text: str) -> int:
     return len(shown.encode("utf-16-le")) // 2
 
 
-def _list(payload: Payload, key: str) -> list[Any]:
-    value = payload.get(key)
-    return list(value) if isinstance(value, list) else []
-
-
 def _and(names: Sequence[str]) -> str:
     if len(names) <= 1:
         return names[0] if names else ""
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _when(payload: Payload, zone: str) -> str:
-    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
-    return window(starts, dtm.datetime.fromisoformat(str(payload["ends_at"])), zone)
+def _when(session: SessionTimes, zone: str) -> str:
+    return window(session.starts_at, session.ends_at, zone)
 
 
-def _day(payload: Payload, zone: str) -> str:
-    return day(dtm.datetime.fromisoformat(str(payload["starts_at"])), zone)
-
-
-def _link(person: Sequence[object]) -> str:
+def _link(person: Contact) -> str:
     """A tap-to-message link to a person (plain name if the bot has no Telegram id)."""
-    name, telegram_id = esc(str(person[0])), person[1] if len(person) > 1 else None
-    if isinstance(telegram_id, int):
+    name, telegram_id = esc(person[0]), person[1]
+    if telegram_id is not None:
         return f'<a href="tg://user?id={telegram_id}">{name}</a>'
     return name
 
@@ -111,35 +107,35 @@ def _fit(build: Callable[[int], str], caps: Sequence[int] = (500, 100, 40, 15, 5
 # ---------------------------------------------------------------------------- the briefing
 
 
-def _team(payload: Payload, *, full: bool) -> str:
+def _team(p: BriefingMessage, *, full: bool) -> str:
     lines = ["<b>Tonight's team</b>"]
-    for label, names in _list(payload, "team"):
+    for label, names in p.team:
         if full:
-            lines.append(f"{esc(str(label))}: {', '.join(esc(str(n)) for n in names)}")
+            lines.append(f"{esc(label)}: {', '.join(esc(n) for n in names)}")
         else:
-            lines.append(f"{esc(str(label))}: {len(names)}")
+            lines.append(f"{esc(label)}: {len(names)}")
     return "\n".join(lines)
 
 
-def _pairs(payload: Payload, *, full: bool) -> str:
-    pairs = _list(payload, "pairs")
+def _pairs(p: BriefingMessage, *, full: bool) -> str:
+    pairs = p.pairs
     if not pairs:
         return ""
-    mine = payload.get("pair")
+    mine = p.pair
     if not full:
         return f"<b>Walking pairs</b>: {len(pairs)}"
     lines = ["<b>Walking pairs</b>"]
     for number, names in enumerate(pairs, start=1):
         you = " ← you" if number == mine else ""
-        lines.append(f"{number}. {esc(_and([str(n) for n in names]))}{you}")
+        lines.append(f"{number}. {esc(_and(names))}{you}")
     return "\n".join(lines)
 
 
-def _you(payload: Payload) -> str:
-    role = esc(str(payload.get("role", "")))
-    if not payload.get("walker"):
+def _you(p: BriefingMessage) -> str:
+    role = esc(p.role)
+    if not p.walker:
         return f"You're <b>{role}</b> tonight."
-    partners = [str(n) for n in _list(payload, "partners")]
+    partners = p.partners
     if partners:
         return f"You're <b>{role}</b>, walking with <b>{esc(_and(partners))}</b>."
     return (
@@ -148,9 +144,9 @@ def _you(payload: Payload) -> str:
     )
 
 
-def _contacts(payload: Payload, most: int = 5) -> str:
-    lead = [_link(p) for p in _list(payload, "lead")[:most]]
-    oncall = [_link(p) for p in _list(payload, "oncall")[:most]]
+def _contacts(p: BriefingMessage, most: int = 5) -> str:
+    lead = [_link(c) for c in p.lead[:most]]
+    oncall = [_link(c) for c in p.oncall[:most]]
     lines = [
         "<b>Who to contact</b> (tap a name to message them)",
         f"Team lead: {', '.join(lead) if lead else 'nobody has signed up yet'}",
@@ -160,8 +156,8 @@ def _contacts(payload: Payload, most: int = 5) -> str:
     return "\n".join(lines)
 
 
-def _checklist(payload: Payload, *, full: bool) -> str:
-    items = [esc(str(i)) for i in _list(payload, "checklist")]
+def _checklist(p: BriefingMessage, *, full: bool) -> str:
+    items = [esc(i) for i in p.checklist]
     if not items:
         return ""
     if full:
@@ -189,24 +185,24 @@ def _cut(text: str, units: int) -> str:
     return text
 
 
-def briefing(payload: Payload, zone: str, *, read_at: dtm.datetime | None = None) -> str:
+def briefing(payload: BriefingMessage, zone: str, *, read_at: dtm.datetime | None = None) -> str:
     """The briefing: when, where, who, your pair, the plan, the kit and the safety notes.
 
     A big team is summarised (counts instead of names, the kit on one line) until it fits in
     one message; only if even that is too long are the notes cut, saying so.
     """
-    head = [f"📋 <b>Briefing: {_when(payload, zone)}</b>"]
-    head.append(f"📍 Meet at <b>{esc(str(payload.get('meeting_point', '')))}</b>")
-    if payload.get("session_note"):
-        head.append(f"Note: {esc(str(payload['session_note']))}")
+    head = [f"📋 <b>Briefing: {_when(payload.session, zone)}</b>"]
+    head.append(f"📍 Meet at <b>{esc(payload.meeting_point)}</b>")
+    if payload.session_note:
+        head.append(f"Note: {esc(payload.session_note)}")
     head.append(_you(payload))
-    plan = str(payload.get("plan", ""))
+    plan = payload.plan
     check = f"<b>Check-ins</b>\n{esc(plan[:1].upper() + plan[1:])}." if plan else ""
     if read_at is None:
         foot = "Please read it all, then tap <b>Got it</b>."
     else:
         foot = f"✅ Read at {format_clock(read_at, zone)}. Thank you!"
-    notes = [str(n) for n in _list(payload, "notes")]
+    notes = list(payload.notes)
 
     def build(full_team: bool, full_pairs: bool, full_kit: bool, budget: int | None) -> str:
         parts = [
@@ -234,17 +230,14 @@ def briefing(payload: Payload, zone: str, *, read_at: dtm.datetime | None = None
     return build(False, False, False, MESSAGE_LIMIT - rest - 40)
 
 
-def note_update(payload: Payload, zone: str) -> str:
+def note_update(p: NoteUpdate, zone: str) -> str:
     """A safety note added after the person's briefing went out."""
-    return (
-        f"⚠️ <b>Update to tonight's briefing</b> ({_when(payload, zone)}):\n\n"
-        f"{esc(str(payload.get('note', '')))}"
-    )
+    return f"⚠️ <b>Update to tonight's briefing</b> ({_when(p.session, zone)}):\n\n{esc(p.note)}"
 
 
-def pairs_changed(payload: Payload, zone: str) -> str:
+def pairs_changed(p: PairsChanged, zone: str) -> str:
     """The pairs changed after the briefing (someone joined or withdrew)."""
-    partners = [str(n) for n in _list(payload, "partners")]
+    partners = p.partners
     if partners:
         now = f"You're now walking with <b>{esc(_and(partners))}</b>."
     else:
@@ -253,19 +246,19 @@ def pairs_changed(payload: Payload, zone: str) -> str:
             "The team lead will sort it out."
         )
     return (
-        f"🔁 <b>Update to tonight's briefing</b> ({_when(payload, zone)}): "
+        f"🔁 <b>Update to tonight's briefing</b> ({_when(p.session, zone)}): "
         f"the pairs have changed. {now}"
     )
 
 
-def unread_alert(payload: Payload, zone: str) -> str:
+def unread_alert(p: UnreadAlert, zone: str) -> str:
     """To the lead and on-call: who hasn't tapped Got it yet."""
-    names = [str(n) for n in _list(payload, "names")]
-    total = payload.get("total", len(names))
+    names = list(p.names)
+    total = len(names) if p.total is None else p.total
 
     def build(cap: int) -> str:
         return (
-            f"📋 <b>Briefing not read yet</b> for {_when(payload, zone)}: "
+            f"📋 <b>Briefing not read yet</b> for {_when(p.session, zone)}: "
             f"{len(names)} of {total} haven't tapped Got it:\n{_names(names, cap)}\n\n"
             "You might check they've seen it before the walk."
         )
@@ -273,11 +266,11 @@ def unread_alert(payload: Payload, zone: str) -> str:
     return _fit(build)
 
 
-def unreachable(payload: Payload, zone: str) -> str:
+def unreachable(p: BriefingUnreachable, zone: str) -> str:
     """To coordinators: a briefing could not be delivered."""
     return (
-        f"⚠️ I couldn't deliver the briefing for {_day(payload, zone)} to "
-        f"<b>{esc(str(payload.get('name', 'a volunteer')))}</b>: they blocked the bot or never "
+        f"⚠️ I couldn't deliver the briefing for {day(p.session.starts_at, zone)} to "
+        f"<b>{esc(p.name)}</b>: they blocked the bot or never "
         "started it. Please brief them another way (and ask them to open the bot)."
     )
 

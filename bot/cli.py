@@ -9,6 +9,7 @@ import datetime as dtm
 import logging
 import math
 import os
+import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -157,20 +158,40 @@ def _database_state(settings: Settings) -> str:
     return f"revision {revision} (up to date)"
 
 
-def cmd_run(env: Mapping[str, str]) -> int:
-    """Run the bot with long polling until Ctrl+C."""
-    from bot.app import ALLOWED_UPDATES, build_application  # late: `check` and `db` stay light
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)  # as PTB's run_polling
 
+
+async def _serve(settings: Settings) -> None:
+    """Run the bot (bot.app.start_app, as the demo and tests do) until a stop signal.
+
+    PTB's run_polling would own the event loop; here the signals only set an event, so the
+    stop runs start_app's own shutdown: polling stopped, a running sweep let finish, the
+    application stopped, then the database engine disposed.
+    """
+    from bot.app import start_app  # late: `check` and `db` stay light
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    engine = create_engine(settings.database_url)
+    try:
+        async with start_app(
+            settings, clock=SystemClock(), uow=SqlAlchemyUnitOfWorkFactory(engine)
+        ):
+            await stop.wait()
+            log.info("stopping")
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+        await engine.dispose()
+
+
+def cmd_run(env: Mapping[str, str]) -> int:
+    """Run the bot with long polling until Ctrl+C (or SIGTERM)."""
     settings = _settings(env)
     asyncio.run(_prepare_database(settings, auto_upgrade=True))
     me = asyncio.run(_identity(settings))  # a wrong token: one line, not PTB's traceback
-    engine = create_engine(settings.database_url)
-    app = build_application(
-        settings,
-        clock=SystemClock(),
-        uow=SqlAlchemyUnitOfWorkFactory(engine),
-        on_stop=engine.dispose,
-    )
     log.info(
         "starting as @%s; template %s, zone %s",
         me.username,
@@ -178,7 +199,7 @@ def cmd_run(env: Mapping[str, str]) -> int:
         settings.timezone,
     )
     try:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        asyncio.run(_serve(settings))
     except InvalidToken:  # revoked between the check above and the start
         raise CliError("TELEGRAM_BOT_TOKEN: Telegram rejected the token") from None
     except TelegramError as err:

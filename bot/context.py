@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
 
@@ -12,6 +14,10 @@ from bot.config import Settings
 from rota.clock import Clock
 from rota.config import RotaConfig
 from rota.ports import UnitOfWorkFactory
+
+# The task handling an update (each update has its own). A task, not a flag: the scheduler's
+# callbacks armed during an update copy its context, and a job run from them is no update.
+HANDLING_UPDATE: ContextVar[asyncio.Task[Any] | None] = ContextVar("handling_update", default=None)
 
 
 @dataclass(slots=True)
@@ -30,6 +36,16 @@ class BotDeps:
     told_groups: set[int] = field(default_factory=set)
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def outbox_committed(self) -> None:
+        """A commit recorded outbox rows: while handling an update, deliver them at once.
+
+        Wired to the unit of work's post-commit hook, so no handler has to remember it. A
+        job's rows go as they always did: the job dispatches them itself, or the sweep does.
+        """
+        task = HANDLING_UPDATE.get()
+        if task is not None and task is asyncio.current_task():
+            self.ring()
 
     def hold(self, outbox_ids: Iterable[int]) -> None:
         """The dispatcher claimed these rows; they are this process's until `release`."""
@@ -65,10 +81,6 @@ class BotDeps:
         if self.held:
             await self._idle.wait()
 
-    def outbox_changed(self) -> None:
-        """Wake the dispatcher now: a handler just recorded messages to deliver."""
-        self.ring()
-
 
 class BotData:
     """PTB's bot_data, typed; build_application fills in `deps`."""
@@ -78,6 +90,13 @@ class BotData:
 
 class RotaContext(CallbackContext[ExtBot[None], dict, dict, BotData]):  # type: ignore[type-arg]
     """CallbackContext with a typed `deps` shortcut."""
+
+    @classmethod
+    def from_update(cls, update: object, application: Any) -> RotaContext:
+        """The context of one update; marks this update's task as handling an update."""
+        HANDLING_UPDATE.set(asyncio.current_task())
+        context: RotaContext = super().from_update(update, application)
+        return context
 
     @property
     def deps(self) -> BotDeps:

@@ -1,39 +1,55 @@
-"""Turn an outbox row into what Telegram should show: text and buttons, or a location."""
+"""Turn an outbox row into what Telegram should show: text and buttons, or a location.
+
+Each feature registers its renderers with `bot.notice_registry.renders`; importing them all
+here, and checking at import that every payload type has one, means a kind with no renderer
+fails when the bot starts (and in the tests), not at 3 am.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from bot import (
     briefing_notices,
     keyboards,
     report_notices,
-    safety_texts,
+    rota_notices,
+    safety_notices,
     staffing_notices,
     texts,
 )
+from bot.notice_registry import Shown, entries
+from bot.notice_registry import render as render_payload
 from bot.outgoing import Outgoing
 from rota.model import UNKNOWN_OUTCOME, OutboxItem
+from rota.notices import codec
+from rota.notices.safety import ALERT_KINDS, AlertLocation
 
-ALARM_KINDS = frozenset({"alert", "alert_location"})  # sent again when the outcome is unknown
-# How long a responder's copy of a walker's place stays live (movable by edits): a day, the
-# longest Telegram allows; an alarm is resolved long before.
-LIVE_PERIOD = 86400
+FEATURES = (briefing_notices, report_notices, rota_notices, safety_notices, staffing_notices)
+# Sent again when the outcome is unknown: a doubled alarm beats a lost one.
+ALARM_KINDS = frozenset({*ALERT_KINDS, AlertLocation.KIND})
+LIVE_PERIOD = safety_notices.LIVE_PERIOD
 
 
-FEATURE_RENDERERS: tuple[Callable[[OutboxItem, str], Outgoing | None], ...] = (
-    briefing_notices.render,
-    staffing_notices.render,
-    report_notices.render,
-)
+def missing_renderers() -> list[str]:
+    """Payload types that no feature renders (should be none)."""
+    rendered = entries()
+    return sorted(cls.__name__ for cls in codec.payload_types() if cls not in rendered)
+
+
+_MISSING = missing_renderers()
+if _MISSING:
+    raise ImportError(f"notice payload types with no renderer: {', '.join(_MISSING)}")
 
 
 def fallback(item: OutboxItem) -> Outgoing | None:
     """A plain alarm when the full one cannot be rendered: an alarm is never dropped."""
-    if item.kind != "alert":
+    if item.kind not in ALERT_KINDS:
         return None
+    # Read by hand, on purpose: the typed reader just failed on this row.
     escalation = item.payload.get("escalation_id")
-    markup = keyboards.alert(int(str(escalation))) if escalation is not None else None
+    try:
+        markup = keyboards.alert(int(str(escalation))) if escalation is not None else None
+    except ValueError:
+        markup = None
     names = texts.esc(str(item.payload.get("names", "a walking pair")))
     return Outgoing(
         f"🚨 <b>ALERT about {names}</b>. The details could not be shown: "
@@ -42,66 +58,12 @@ def fallback(item: OutboxItem) -> Outgoing | None:
     )
 
 
-def _int(payload: dict[str, object], key: str) -> int:
-    return int(str(payload[key]))
+def is_repeat(item: OutboxItem) -> bool:
+    """Whether an earlier send of this row may have arrived (its outcome was unknown)."""
+    return item.attempts > 1 and (item.last_error or "").startswith(UNKNOWN_OUTCOME)
 
 
 def render(item: OutboxItem, zone: str) -> Outgoing:
-    """Render a notice; raises KeyError/ValueError for a row this version cannot show."""
-    p, kind = item.payload, item.kind
-    repeat = item.attempts > 1 and (item.last_error or "").startswith(UNKNOWN_OUTCOME)
-    match kind:
-        case "promoted" | "session_cancelled" | "late_withdrawal" | "left_group":
-            return Outgoing(texts.notice(kind, p, zone))
-        case "walk_started":
-            return Outgoing(safety_texts.walk_started(p, zone))
-        case "checkin_prompt" | "checkin_reminder":
-            return Outgoing(
-                safety_texts.checkin_prompt(p, zone, reminder=kind == "checkin_reminder"),
-                keyboards.checkin_prompt(_int(p, "checkin_id")),
-            )
-        case "checkin_done":
-            return Outgoing(safety_texts.checkin_done(p, zone))
-        case "alert":
-            return Outgoing(
-                safety_texts.alert(p, zone, repeat=repeat),
-                keyboards.alert(_int(p, "escalation_id")),
-            )
-        case "alert_location" | "alert_location_move":
-            return Outgoing(
-                location=(float(str(p["latitude"])), float(str(p["longitude"]))),
-                live_period=LIVE_PERIOD if p.get("live") else None,
-            )
-        case "alert_taken":
-            return Outgoing(
-                safety_texts.alert_taken(p, zone),
-                keyboards.alert(_int(p, "escalation_id"), taken=True),
-            )
-        case "alert_resolved":
-            return Outgoing(safety_texts.alert_resolved(p, zone))
-        case "late_checkin":
-            return Outgoing(safety_texts.late_checkin(p, zone))
-        case "home_news":
-            return Outgoing(safety_texts.home_news(p, zone))
-        case "followup":
-            return Outgoing(safety_texts.followup(p))
-        case "unreachable":
-            return Outgoing(safety_texts.unreachable(p))
-        case "pairs_problem":
-            return Outgoing(safety_texts.pairs_problem(p))
-        case "walk_over":
-            return Outgoing(safety_texts.walk_over(p))
-        case "home_prompt" | "home_reminder":
-            return Outgoing(
-                safety_texts.home_prompt(p, zone, reminder=kind == "home_reminder"),
-                keyboards.home_safe(_int(p, "home_safe_id")),
-            )
-        case "home_done":
-            return Outgoing(safety_texts.home_done(p, zone))
-        case "started_unreachable":
-            return Outgoing(safety_texts.started_unreachable(p))
-    for render_feature in FEATURE_RENDERERS:
-        out = render_feature(item, zone)
-        if out is not None:
-            return out
-    raise ValueError(f"no rendering for notice kind {kind!r}")
+    """Render a row; raises KeyError/ValueError/TypeError for a row this version cannot show."""
+    payload = codec.decode(item.kind, item.payload)
+    return render_payload(payload, Shown(zone=zone, repeat=is_repeat(item)))

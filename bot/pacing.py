@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 ALARM = 0  # rate_limit_args for alarms: released before anything else waiting
 SAFETY_REPLY = 1  # a handler's reply to a safety update (check-in, SOS): right after alarms
 NORMAL = 5
-BACKGROUND = 9  # broadcasts that can wait behind replies to people
 KNOWN_FOR = 600.0  # seconds a person found on the team is not looked up again
 
 
@@ -116,7 +115,7 @@ def is_paced(endpoint: str, data: dict[str, Any]) -> bool:
 class Pacer(BaseRateLimiter[int]):
     """A rate limiter for PTB: per-chat spacing, an overall rate, and alarms first.
 
-    `rate_limit_args` is the priority (lower goes first; see ALARM, NORMAL, BACKGROUND).
+    `rate_limit_args` is the priority (lower goes first; see ALARM and NORMAL).
     A 429 holds every paced request for the time Telegram asked, then is raised to the
     caller (the outbox retries it); nothing is retried here, so nothing is sent twice.
     A handler's reply (no `rate_limit_args`) to an ordinary update is dropped (`ReplyDropped`)

@@ -6,6 +6,8 @@ import datetime as dtm
 from collections import Counter
 from collections.abc import Sequence
 
+from bot import notices  # noqa: F401  (registers every renderer and its plain words)
+from bot.notice_registry import called
 from bot.texts import day, esc
 from rota.localtime import format_day, to_local
 from rota.model import SignUpStatus
@@ -13,46 +15,6 @@ from rota.ports_my_data import MySignUp
 from rota.services.my_data import MyData, in_words
 
 PAST_SHOWN = 3  # past shifts listed by date; the rest are counted (all in the export)
-
-# What each kind of message the bot may still owe someone is, in plain words.
-MESSAGE_KINDS = {
-    "promoted": "a place from a waitlist",
-    "session_cancelled": "a cancelled session",
-    "late_withdrawal": "a late withdrawal",
-    "walk_started": "the walk starting",
-    "walk_over": "the walk ending",
-    "checkin_prompt": "a check-in",
-    "checkin_reminder": "a check-in reminder",
-    "checkin_done": "a check-in done",
-    "late_checkin": "a late check-in",
-    "home_prompt": "the home-safe question",
-    "home_reminder": "a home-safe reminder",
-    "home_done": "a home-safe answer",
-    "home_news": "home-safe news",
-    "alert": "an alert",
-    "alert_location": "a location for an alert",
-    "alert_location_move": "a moved location",
-    "alert_taken": "an alert taken",
-    "alert_resolved": "an alert resolved",
-    "followup": "a coordinator on the way",
-    "unreachable": "someone unreachable",
-    "started_unreachable": "someone unreachable",
-    "pairs_problem": "a problem with the pairs",
-    "briefing": "a briefing",
-    "briefing_update": "a briefing update",
-    "briefing_pairs": "new pairs",
-    "briefing_unread": "unread briefings",
-    "briefing_unreachable": "an undelivered briefing",
-    "reminder": "a shift reminder",
-    "staffing_callout": "a call for volunteers",
-    "understaffed": "a short-staffed night",
-    "cover_offer": "a request for cover",
-    "cover_found": "cover found",
-    "cover_swap": "a cover swap",
-    "debrief_question": "a debrief question",
-    "debrief_incident": "an incident report",
-    "left_group": "a group left",
-}
 
 ME_USAGE = (
     "/me shows what I keep about you; /me export sends all of it as a file. "
@@ -65,8 +27,9 @@ EXPORT_CAPTION = (
 
 
 def message_kind(kind: str) -> str:
-    """A message kind in plain words (an unknown one is shown by its own name)."""
-    return MESSAGE_KINDS.get(kind, kind.replace("_", " "))
+    """A message kind in plain words, as its renderer registered them (an unknown one is
+    shown by its own name)."""
+    return called(kind) or kind.replace("_", " ")
 
 
 def _shift(signup: MySignUp) -> str:

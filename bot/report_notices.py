@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from bot import report_texts
+from bot.notice_registry import Shown, renders
 from bot.outgoing import Outgoing
-from rota.model import OutboxItem
+from rota.notices.reports import DebriefIncident, DebriefQuestion
 
 
-def render(item: OutboxItem, zone: str) -> Outgoing | None:
-    """The message for one of this feature's notice kinds, or None if the kind is not ours."""
-    match item.kind:
-        case "debrief_question":
-            return Outgoing(report_texts.first_question(item.payload, zone))
-        case "debrief_incident":
-            return Outgoing(report_texts.incident(item.payload, zone))
-    return None
+@renders(DebriefQuestion, "a debrief question")
+def debrief_question(p: DebriefQuestion, shown: Shown) -> Outgoing:
+    """The question that opens a debrief."""
+    return Outgoing(report_texts.first_question(p, shown.zone))
+
+
+@renders(DebriefIncident, "an incident report")
+def debrief_incident(p: DebriefIncident, shown: Shown) -> Outgoing:
+    """A debrief's incident note, to the coordinators."""
+    return Outgoing(report_texts.incident(p, shown.zone))

@@ -16,6 +16,7 @@ from bot.csvcells import safe_cell
 from bot.texts import esc
 from rota.localtime import format_clock, format_day, to_local
 from rota.model import SessionBoard, SignUpStatus
+from rota.notices.reports import DebriefIncident, DebriefQuestion
 from rota.safety_model import EscalationKind
 from rota.services.debriefs import (
     COUNT_KEYS,
@@ -92,11 +93,10 @@ def question(step: int, starts_at: dtm.datetime, zone: str) -> str:
     return f"{head}\n{_QUESTION_TEXT[COUNT_KEYS[step]]}\n{COUNT_HINT}"
 
 
-def first_question(payload: Mapping[str, object], zone: str) -> str:
+def first_question(p: DebriefQuestion, zone: str) -> str:
     """The outbox notice that opens a debrief (to the lead, or to every coordinator)."""
-    starts_at = dtm.datetime.fromisoformat(str(payload["starts_at"]))
-    intro = INTRO.format(total=QUESTIONS) if payload.get("to_lead") else INTRO_COORDINATORS
-    return f"{intro}\n\n{question(int(str(payload.get('step', 0))), starts_at, zone)}"
+    intro = INTRO.format(total=QUESTIONS) if p.to_lead else INTRO_COORDINATORS
+    return f"{intro}\n\n{question(p.step, p.starts_at, zone)}"
 
 
 def totals_lines(answers: Mapping[str, int]) -> list[str]:
@@ -124,15 +124,14 @@ def turn(reply: DebriefTurn, zone: str) -> str:
     return text
 
 
-def incident(payload: Mapping[str, object], zone: str) -> str:
+def incident(p: DebriefIncident, zone: str) -> str:
     """A debrief's incident note, for the coordinators only."""
-    starts_at = dtm.datetime.fromisoformat(str(payload["starts_at"]))
     text = (
-        f"📝 <b>Follow-up needed · {_session_day(starts_at, zone)}</b>\n"
-        f"{esc(str(payload.get('by', 'The team lead')))} answered the debrief's incident "
-        f"question:\n\n{esc(str(payload.get('text', '')))}"
+        f"📝 <b>Follow-up needed · {_session_day(p.starts_at, zone)}</b>\n"
+        f"{esc(p.by)} answered the debrief's incident "
+        f"question:\n\n{esc(p.text)}"
     )
-    if payload.get("truncated"):
+    if p.truncated:
         text += "\n\n<i>(cut short: ask them for the rest)</i>"
     return text
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dtm
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.csvcells import safe_row
 from bot.texts import esc, window
@@ -19,12 +18,30 @@ from rota.checkin_plan import describe
 from rota.durations import format_duration
 from rota.localtime import format_clock, to_local
 from rota.model import Session
+from rota.notices.safety import (
+    Alert,
+    AlertBase,
+    AlertResolved,
+    AlertTaken,
+    CheckInDone,
+    CheckInPrompt,
+    CheckInReminder,
+    Followup,
+    HomeDone,
+    HomeNews,
+    HomePrompt,
+    HomeReminder,
+    LateCheckIn,
+    PairsProblem,
+    StartedUnreachable,
+    Unreachable,
+    WalkOver,
+    WalkStarted,
+)
 from rota.safety_model import LogEntry
 from rota.services.alarms import ListedChange
 from rota.services.tonight import Board, PairsView
 from rota.template import CheckInPlan
-
-Payload = Mapping[str, object]
 
 OK_REPLY = "✓ Checked in at {at}. Thank you, stay safe!"
 SOS_REPLY = (
@@ -44,17 +61,12 @@ TEAM_DETAILS = (
 )
 
 
-def _list(payload: Payload, key: str) -> list[Any]:
-    value = payload.get(key)
-    return list(value) if isinstance(value, list) else []
+def _at(value: dtm.datetime | None, zone: str) -> str:
+    return format_clock(value, zone) if value is not None else "?"
 
 
-def _at(value: object, zone: str) -> str:
-    return format_clock(dtm.datetime.fromisoformat(str(value)), zone)
-
-
-def _partners(payload: Payload) -> str:
-    names = [esc(str(n)) for n in _list(payload, "partners")]
+def _partners(partners: Sequence[str]) -> str:
+    names = [esc(n) for n in partners]
     if len(names) <= 1:
         return names[0] if names else "nobody"
     return ", ".join(names[:-1]) + " and " + names[-1]
@@ -65,13 +77,12 @@ def checked_in_reply(at: dtm.datetime, zone: str) -> str:
     return OK_REPLY.format(at=format_clock(at, zone))
 
 
-def walk_started(payload: Payload, zone: str) -> str:
+def walk_started(p: WalkStarted, zone: str) -> str:
     """To each walker when the walk starts."""
-    every = format_duration(dtm.timedelta(seconds=int(str(payload["interval"]))))
-    first = payload.get("first_due")
-    when = f" (first at {_at(first, zone)})" if first else ""
+    every = format_duration(dtm.timedelta(seconds=p.interval))
+    when = f" (first at {_at(p.first_due, zone)})" if p.first_due else ""
     return (
-        f"🚶 The walk has started. You're with <b>{_partners(payload)}</b>.\n"
+        f"🚶 The walk has started. You're with <b>{_partners(p.partners)}</b>.\n"
         f"I'll ask your pair to check in every {every}{when}: tap <b>We're OK</b>, or send /ok. "
         "One of you checking in counts for both.\n"
         "If anything feels wrong, tap <b>Need help</b> or send /sos: every coordinator is "
@@ -79,24 +90,21 @@ def walk_started(payload: Payload, zone: str) -> str:
     )
 
 
-def checkin_prompt(payload: Payload, zone: str, *, reminder: bool) -> str:
+def checkin_prompt(p: CheckInPrompt, zone: str) -> str:
     """The check-in question; the reminder says it is late."""
-    both = "all" if len(_list(payload, "partners")) > 1 else "both"
-    head = f"Check-in {payload['seq']} of {payload['total']}"
-    if reminder:
+    both = "all" if len(p.partners) > 1 else "both"
+    head = f"Check-in {p.seq} of {p.total}"
+    if isinstance(p, CheckInReminder):
         return (
-            f"⏰ <b>{head}</b> was due at {_at(payload['due_at'], zone)} and nobody has "
+            f"⏰ <b>{head}</b> was due at {_at(p.due_at, zone)} and nobody has "
             f"checked in yet. Tap when you're {both} OK."
         )
     return f"<b>{head}</b> — tap when you're {both} OK."
 
 
-def checkin_done(payload: Payload, zone: str) -> str:
+def checkin_done(p: CheckInDone, zone: str) -> str:
     """A prompt after someone in the pair checked in."""
-    return (
-        f"✓ Check-in {payload['seq']} of {payload['total']}: "
-        f"{esc(str(payload['by']))} checked in at {_at(payload['at'], zone)}."
-    )
+    return f"✓ Check-in {p.seq} of {p.total}: {esc(p.by)} checked in at {_at(p.at, zone)}."
 
 
 _STEP = {
@@ -105,39 +113,43 @@ _STEP = {
 }
 
 
-def _for_team(payload: Payload) -> bool:
-    """The team group's copy: the domain left phones and places out of it (audience)."""
-    return payload.get("audience") == "team"
-
-
-def _people(payload: Payload) -> str:
-    if _for_team(payload):
+def _people(p: AlertBase) -> str:
+    if not isinstance(p, Alert):  # the team group's copy has no phones to show
         return TEAM_DETAILS
     lines = []
-    for member in _list(payload, "members"):
-        name = esc(str(member.get("name")))
-        phone = member.get("phone")
-        lines.append(f"• {name}: {esc(str(phone)) if phone else 'no phone number shared'}")
+    for member in p.members:
+        phone = member.phone
+        lines.append(f"• {esc(member.name)}: {esc(phone) if phone else 'no phone number shared'}")
     return "\n".join(lines)
 
 
-def _window(payload: Payload, zone: str) -> str:
-    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
-    return window(starts, dtm.datetime.fromisoformat(str(payload["ends_at"])), zone)
+def _last(p: AlertBase, zone: str, *, short: bool) -> str:
+    if p.last_checkin_at is None:
+        return "no check-in yet" if short else "Last check-in: none tonight"
+    by = esc(str(p.last_checkin_by))
+    if short:
+        return f"last {_at(p.last_checkin_at, zone)} by {by}"
+    return f"Last check-in: {_at(p.last_checkin_at, zone)} by {by}"
 
 
-def alert(payload: Payload, zone: str, *, repeat: bool) -> str:
-    """An escalation message."""
-    kind, names = str(payload["kind"]), esc(str(payload["names"]))
-    if kind == "missed_checkin":
+def _step_line(step: int) -> str:
+    if step >= 99:
+        return "Sent to everyone on the chain at once."
+    return _STEP.get(step, f"Still nobody has acknowledged (step {step}).")
+
+
+def alert(p: AlertBase, zone: str, *, repeat: bool) -> str:
+    """An escalation message (a responder's, or the team group's without phones)."""
+    names, detail = esc(p.names), p.detail
+    if p.kind == "missed_checkin":
         head = (
             f"🚨 <b>MISSED CHECK-IN: {names}</b>\n"
-            f"Check-in {payload.get('seq')} of {payload.get('total')} was due at "
-            f"{_at(payload['due_at'], zone)} and nobody in the pair has answered."
+            f"Check-in {detail.seq} of {detail.total} was due at "
+            f"{_at(detail.due_at, zone)} and nobody in the pair has answered."
         )
-    elif kind == "sos":
+    elif p.kind == "sos":
         head = f"🆘 <b>SOS from {names}</b>: they pressed Need help. Everyone is being alerted."
-    elif kind == "duress":
+    elif p.kind == "duress":
         head = (
             f"🤫 <b>SILENT ALARM: {names}</b> sent the duress word. They were shown an ordinary "
             "check-in; do not contact them in a way that gives it away."
@@ -145,112 +157,96 @@ def alert(payload: Payload, zone: str, *, repeat: bool) -> str:
     else:
         head = (
             f"🏠 <b>NOT HOME SAFE: {names}</b> has not confirmed they got home "
-            f"(due {_at(payload['due_at'], zone)})."
+            f"(due {_at(detail.due_at, zone)})."
         )
-    last_at, last_by = payload.get("last_checkin_at"), payload.get("last_checkin_by")
-    last = (
-        f"Last check-in: {_at(last_at, zone)} by {esc(str(last_by))}"
-        if last_at
-        else "Last check-in: none tonight"
-    )
-    step = int(str(payload["step"]))
-    step_line = _STEP.get(step, f"Still nobody has acknowledged (step {step}).")
-    if step >= 99:
-        step_line = "Sent to everyone on the chain at once."
     parts = [
         "🔁 <i>Repeat: an earlier copy may have reached you.</i>" if repeat else "",
         head,
-        _people(payload),
-        last,
-        f"Session: {_window(payload, zone)}",
-        f"Meeting point: {esc(str(payload['meeting_point']))}",
-        step_line,
+        _people(p),
+        _last(p, zone, short=False),
+        f"Session: {window(p.starts_at, p.ends_at, zone)}",
+        f"Meeting point: {esc(p.meeting_point)}",
+        _step_line(p.step),
         "Tap <b>Acknowledge</b> if you're dealing with it.",
     ]
-    return "\n".join(p for p in parts if p)
+    return "\n".join(part for part in parts if part)
 
 
-def alert_taken(payload: Payload, zone: str) -> str:
-    """An alert after someone acknowledged it."""
+def alert_taken(p: AlertTaken, zone: str) -> str:
+    """An alert after someone acknowledged it (or, for AlertResolved, resolved it)."""
+    if isinstance(p, AlertResolved):
+        return f"✅ Resolved by {esc(p.by)} at {_at(p.at, zone)}: {esc(p.names)} safe."
     return (
-        f"✋ <b>{esc(str(payload['by']))}</b> is dealing with the alert about "
-        f"{esc(str(payload['names']))} (since {_at(payload['at'], zone)}). "
+        f"✋ <b>{esc(p.by)}</b> is dealing with the alert about "
+        f"{esc(p.names)} (since {_at(p.at, zone)}). "
         "Tap <b>They're safe</b> when it's over."
     )
 
 
-def alert_resolved(payload: Payload, zone: str) -> str:
-    """An alert after it was resolved."""
-    return (
-        f"✅ Resolved by {esc(str(payload['by']))} at {_at(payload['at'], zone)}: "
-        f"{esc(str(payload['names']))} safe."
-    )
-
-
-def late_checkin(payload: Payload, zone: str) -> str:
+def late_checkin(p: LateCheckIn, zone: str) -> str:
     """To everyone alerted, when the pair checks in after all."""
     return (
-        f"✓ Update: {esc(str(payload['by']))} checked in for {esc(str(payload['names']))} at "
-        f"{_at(payload['at'], zone)}. The alert stays open until a coordinator resolves it."
+        f"✓ Update: {esc(p.by)} checked in for {esc(p.names)} at "
+        f"{_at(p.at, zone)}. The alert stays open until a coordinator resolves it."
     )
 
 
-def home_news(payload: Payload, zone: str) -> str:
+def home_news(p: HomeNews, zone: str) -> str:
     """To everyone alerted, when the person confirms they are home after all."""
     return (
-        f"🏠 Update: {esc(str(payload['name']))} confirmed home safe at "
-        f"{_at(payload['at'], zone)}. The alert stays open until a coordinator resolves it."
+        f"🏠 Update: {esc(p.name)} confirmed home safe at "
+        f"{_at(p.at, zone)}. The alert stays open until a coordinator resolves it."
     )
 
 
-def followup(payload: Payload) -> str:
+def followup(p: Followup) -> str:
     """To the pair once a coordinator has taken their alert."""
     return (
-        f"A coordinator ({esc(str(payload['by']))}) is following up on your check-in. "
+        f"A coordinator ({esc(p.by)}) is following up on your check-in. "
         "If you can, check in now or call them."
     )
 
 
-def unreachable(payload: Payload) -> str:
+def unreachable(p: Unreachable) -> str:
     """To the other coordinators when an alert could not be delivered."""
     return (
-        f"⚠ I couldn't deliver an alert to {esc(str(payload['name']))}: they blocked the bot "
+        f"⚠ I couldn't deliver an alert to {esc(p.name)}: they blocked the bot "
         "or never started it. The alert has moved to the next step."
     )
 
 
-def pairs_problem(payload: Payload) -> str:
+def pairs_problem(p: PairsProblem) -> str:
     """To coordinators: someone would walk alone, or a new walker has no trained partner."""
-    problems = "\n".join(f"• {esc(str(p))}" for p in _list(payload, "problems"))
+    problems = "\n".join(f"• {esc(problem)}" for problem in p.problems)
     return f"⚠ <b>Pairing problem for tonight's walk</b>\n{problems}\nThey have not been sent out."
 
 
-def walk_over(payload: Payload) -> str:
+def walk_over(p: WalkOver) -> str:
     """To walkers when the lead ends the walk early."""
     return (
-        f"The walk is over ({esc(str(payload['by']))} ended it): no more check-ins. "
+        f"The walk is over ({esc(p.by)} ended it): no more check-ins. "
         "Head to the drop-in. At the end of the session I'll ask you to confirm you're home."
     )
 
 
-def home_prompt(payload: Payload, zone: str, *, reminder: bool) -> str:
-    """The home-safe question."""
-    if reminder:
+def home_prompt(p: HomePrompt, zone: str) -> str:
+    """The home-safe question; the reminder asks again."""
+    if isinstance(p, HomeReminder):
         return "⏰ Are you home safe? Please tap the button so nobody worries."
     return (
         "Thank you for tonight. 💜 Tap the button when you're home safe "
-        f"(by {_at(payload['due_at'], zone)}, please)."
+        f"(by {_at(p.due_at, zone)}, please)."
     )
 
 
-def home_done(payload: Payload, zone: str) -> str:
+def home_done(p: HomeDone, zone: str) -> str:
     """The home-safe prompt once confirmed."""
-    return f"🏠 Home safe at {_at(payload['at'], zone)}. Thank you, rest well."
+    return f"🏠 Home safe at {_at(p.at, zone)}. Thank you, rest well."
 
 
-def started_unreachable(payload: Payload) -> str:
+def started_unreachable(p: StartedUnreachable) -> str:
     """At start-up: people the bot cannot message."""
-    names = ", ".join(esc(str(n)) for n in _list(payload, "names"))
+    names = ", ".join(esc(n) for n in p.names)
     return (
         f"⚠ I can't send messages to: {names}. They need to open the bot and press Start "
         "(or unblock it), or they won't get check-ins and alerts."
@@ -384,67 +380,57 @@ class DigestPart:
     count: int
 
 
-def _digest_entry(payload: Payload, zone: str) -> str:
+def _digest_entry(p: AlertBase, zone: str) -> str:
     """One alarm in a digest: what, who and how to reach them, on as few lines as will do."""
-    kind, names = str(payload["kind"]), esc(str(payload["names"]))
-    if kind == "missed_checkin":
+    names, detail = esc(p.names), p.detail
+    if p.kind == "missed_checkin":
         what = (
-            f"🚨 <b>{names}</b>: check-in {payload.get('seq')} of {payload.get('total')} "
-            f"due {_at(payload['due_at'], zone)}"
+            f"🚨 <b>{names}</b>: check-in {detail.seq} of {detail.total} "
+            f"due {_at(detail.due_at, zone)}"
         )
-    elif kind == "sos":
+    elif p.kind == "sos":
         what = f"🆘 <b>{names}</b>: SOS"
-    elif kind == "duress":
+    elif p.kind == "duress":
         what = f"🤫 <b>{names}</b>: silent alarm (duress word); don't give it away"
     else:
-        what = f"🏠 <b>{names}</b>: not home safe (due {_at(payload['due_at'], zone)})"
-    last_at, last_by = payload.get("last_checkin_at"), payload.get("last_checkin_by")
-    last = f"last {_at(last_at, zone)} by {esc(str(last_by))}" if last_at else "no check-in yet"
-    phones = "; ".join(
-        f"{esc(str(m.get('name')))} {esc(str(m['phone']))}"
-        for m in _list(payload, "members")
-        if m.get("phone")
-    )
-    return f"{what} ({last})" + (f"\n    📞 {phones}" if phones else "")
+        what = f"🏠 <b>{names}</b>: not home safe (due {_at(detail.due_at, zone)})"
+    members = p.members if isinstance(p, Alert) else ()
+    phones = "; ".join(f"{esc(m.name)} {esc(m.phone)}" for m in members if m.phone)
+    return f"{what} ({_last(p, zone, short=True)})" + (f"\n    📞 {phones}" if phones else "")
 
 
-def alert_digest(payloads: Sequence[Payload], zone: str, *, repeat: bool) -> list[DigestPart]:
+def alert_digest(alerts: Sequence[AlertBase], zone: str, *, repeat: bool) -> list[DigestPart]:
     """Several alarms for one coordinator at one moment, as one message (or a few parts).
 
     Separate alerts would queue behind Telegram's one-message-a-second limit per chat: at
     a hundred pairs the last would arrive minutes late. Each part is below Telegram's limit.
     """
-    count = len(payloads)
-    steps = {int(str(p["step"])) for p in payloads}
-    step = max(steps)
-    step_line = _STEP.get(step, f"Still nobody has acknowledged (step {step}).")
-    if step >= 99:
-        step_line = "Sent to everyone on the chain at once."
+    count = len(alerts)
+    step = max(a.step for a in alerts)
     head = f"🚨 <b>{count} ALERTS at once</b>"
     foot = (
-        f"{step_line}\nTap <b>Acknowledge these</b> if you're dealing with the alerts in this "
-        "message, or acknowledge them one by one in /tonight."
+        f"{_step_line(step)}\nTap <b>Acknowledge these</b> if you're dealing with the alerts "
+        "in this message, or acknowledge them one by one in /tonight."
     )
-    if any(_for_team(p) for p in payloads):
+    if any(not isinstance(a, Alert) for a in alerts):
         foot = f"{TEAM_DETAILS}\n{foot}"
-    entries = [_digest_entry(p, zone) for p in payloads]
+    entries = [_digest_entry(a, zone) for a in alerts]
     parts = _pack(entries, head=head, foot=foot)
     if repeat:
         note = "🔁 <i>Repeat: an earlier copy may have reached you.</i>\n"
-        parts = [DigestPart(note + p.text, p.count) for p in parts]
+        parts = [DigestPart(note + part.text, part.count) for part in parts]
     return parts
 
 
-def taken_digest(payloads: Sequence[Payload], zone: str, *, resolved: bool) -> list[DigestPart]:
+def taken_digest(news: Sequence[AlertTaken], zone: str, *, resolved: bool) -> list[DigestPart]:
     """Several alarms taken (or resolved) at once, as one message or a few parts."""
-    by = sorted({esc(str(p["by"])) for p in payloads})
-    who = ", ".join(by)
-    entries = [f"• {esc(str(p['names']))} (since {_at(p['at'], zone)})" for p in payloads]
+    who = ", ".join(sorted({esc(n.by) for n in news}))
+    entries = [f"• {esc(n.names)} (since {_at(n.at, zone)})" for n in news]
     if resolved:
-        head = f"✅ Resolved by {who}: {len(payloads)} alerts, all safe."
+        head = f"✅ Resolved by {who}: {len(news)} alerts, all safe."
         foot = ""
     else:
-        head = f"✋ <b>{who}</b> is dealing with {len(payloads)} alerts:"
+        head = f"✋ <b>{who}</b> is dealing with {len(news)} alerts:"
         foot = "Tap <b>All safe</b> when every one of them is over."
     return _pack(entries, head=head, foot=foot)
 

@@ -3,38 +3,65 @@
 from __future__ import annotations
 
 from bot import staffing_texts as words
+from bot.notice_registry import Shown, renders
 from bot.outgoing import Outgoing
-from rota.model import OutboxItem
+from rota.notices.staffing import (
+    CoverClosed,
+    CoverFound,
+    CoverOffer,
+    CoverSwap,
+    CoverTaken,
+    Reminder,
+    StaffingCallout,
+    Understaffed,
+)
 
 
-def _int(payload: dict[str, object], key: str) -> int:
-    return int(str(payload[key]))
+@renders(Reminder, "a shift reminder")
+def reminder(p: Reminder, shown: Shown) -> Outgoing:
+    """The day-before reminder, with Still coming / Can't make it."""
+    return Outgoing(words.reminder(p, shown.zone), words.reminder_keyboard(p.session.session_id))
 
 
-def render(item: OutboxItem, zone: str) -> Outgoing | None:
-    """The message for one of this feature's notice kinds, or None if the kind is not ours."""
-    p = item.payload
-    match item.kind:
-        case "reminder":
-            return Outgoing(
-                words.reminder(p, zone), words.reminder_keyboard(_int(p, "session_id"))
-            )
-        case "understaffed":
-            return Outgoing(words.understaffed(p, zone))
-        case "staffing_callout":
-            return Outgoing(
-                words.staffing_callout(p, zone), words.staffing_callout_keyboard(p, zone)
-            )
-        case "cover_offer":
-            return Outgoing(
-                words.cover_offer(p, zone), words.cover_offer_keyboard(_int(p, "request_id"))
-            )
-        case "cover_taken":  # edits an offer in place: no buttons left
-            return Outgoing(words.cover_taken(p, zone))
-        case "cover_closed":
-            return Outgoing(words.cover_closed(p, zone))
-        case "cover_found":
-            return Outgoing(words.cover_found(p, zone))
-        case "cover_swap":
-            return Outgoing(words.cover_swap(p, zone))
-    return None
+@renders(Understaffed, "a short-staffed night")
+def understaffed(p: Understaffed, shown: Shown) -> Outgoing:
+    """To coordinators: what a session is missing."""
+    return Outgoing(words.understaffed(p, shown.zone))
+
+
+@renders(StaffingCallout, "a call for volunteers")
+def staffing_callout(p: StaffingCallout, shown: Shown) -> Outgoing:
+    """To the team chat, with the rota's join buttons."""
+    return Outgoing(
+        words.staffing_callout(p, shown.zone), words.staffing_callout_keyboard(p, shown.zone)
+    )
+
+
+@renders(CoverOffer, "a request for cover")
+def cover_offer(p: CoverOffer, shown: Shown) -> Outgoing:
+    """To each eligible volunteer, with I can cover."""
+    return Outgoing(words.cover_offer(p, shown.zone), words.cover_offer_keyboard(p.request_id))
+
+
+@renders(CoverTaken, "cover taken")
+def cover_taken(p: CoverTaken, shown: Shown) -> Outgoing:
+    """Edits an offer in place: no buttons left."""
+    return Outgoing(words.cover_taken(p, shown.zone))
+
+
+@renders(CoverClosed, "cover no longer needed")
+def cover_closed(p: CoverClosed, shown: Shown) -> Outgoing:
+    """Edits an offer whose request closed."""
+    return Outgoing(words.cover_closed(p, shown.zone))
+
+
+@renders(CoverFound, "cover found")
+def cover_found(p: CoverFound, shown: Shown) -> Outgoing:
+    """To the requester."""
+    return Outgoing(words.cover_found(p, shown.zone))
+
+
+@renders(CoverSwap, "a cover swap")
+def cover_swap(p: CoverSwap, shown: Shown) -> Outgoing:
+    """To coordinators."""
+    return Outgoing(words.cover_swap(p, shown.zone))

@@ -7,7 +7,6 @@ prefixes ``rm:`` (the day-before reminder) and ``cv:`` (cover), parsed strictly 
 
 from __future__ import annotations
 
-import datetime as dtm
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -15,6 +14,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import keyboards
 from bot.texts import day, esc, window
 from rota.model import Role, Session, SessionBoard, SessionStatus
+from rota.notices.base import SessionFacts
+from rota.notices.staffing import (
+    CoverClosed,
+    CoverFound,
+    CoverOffer,
+    CoverSwap,
+    Reminder,
+    StaffingCallout,
+    Understaffed,
+)
+from rota.notices.staffing import CoverTaken as CoverTakenNotice
 from rota.services.staffing import (
     CoverAsked,
     CoverCancelled,
@@ -39,10 +49,8 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
 
 
-def _when(payload: dict[str, object], zone: str) -> str:
-    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
-    ends = dtm.datetime.fromisoformat(str(payload["ends_at"]))
-    return window(starts, ends, zone)
+def _when(session: SessionFacts, zone: str) -> str:
+    return window(session.starts_at, session.ends_at, zone)
 
 
 def _shift_when(session: Session, zone: str) -> str:
@@ -52,15 +60,13 @@ def _shift_when(session: Session, zone: str) -> str:
 # --- the day-before reminder ---------------------------------------------------------------------
 
 
-def reminder(payload: dict[str, object], zone: str) -> str:
+def reminder(p: Reminder, zone: str) -> str:
     """'See you tomorrow, Ana?' with the shift, where to meet, and what the buttons do."""
-    days = int(str(payload.get("days", 1)))
-    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
-    soon = {0: "later today", 1: "tomorrow"}.get(days, f"on {day(starts, zone)}")
+    soon = {0: "later today", 1: "tomorrow"}.get(p.days, f"on {day(p.session.starts_at, zone)}")
     return (
-        f"👋 <b>See you {soon}, {esc(str(payload['name']))}?</b>\n"
-        f"You're down as <b>{esc(str(payload['role']))}</b> on {_when(payload, zone)}.\n"
-        f"Meet: {esc(str(payload['meeting_point']))}\n\n"
+        f"👋 <b>See you {soon}, {esc(p.name)}?</b>\n"
+        f"You're down as <b>{esc(p.role)}</b> on {_when(p.session, zone)}.\n"
+        f"Meet: {esc(p.session.meeting_point)}\n\n"
         "Tap <b>Still coming</b> to let us know, or <b>Can't make it</b> if something has "
         "come up."
     )
@@ -159,12 +165,12 @@ def cancel_cover_keyboard(request_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button("Cancel the request", f"cv:x:{request_id}")]])
 
 
-def cover_offer(payload: dict[str, object], zone: str) -> str:
+def cover_offer(p: CoverOffer, zone: str) -> str:
     """To each eligible volunteer."""
     return (
-        f"🙋 <b>Can you cover {esc(str(payload['role']))} on {_when(payload, zone)}?</b>\n"
-        f"{esc(str(payload['requester']))} can't make it. "
-        f"Meet: {esc(str(payload['meeting_point']))}\n"
+        f"🙋 <b>Can you cover {esc(p.role)} on {_when(p.session, zone)}?</b>\n"
+        f"{esc(p.requester)} can't make it. "
+        f"Meet: {esc(p.session.meeting_point)}\n"
         "The first to tap <b>I can cover</b> takes the place."
     )
 
@@ -183,36 +189,36 @@ def cover_accepted(taken: CoverTaken, zone: str) -> str:
     )
 
 
-def cover_taken(payload: dict[str, object], zone: str) -> str:
+def cover_taken(p: CoverTakenNotice, zone: str) -> str:
     """Everyone else's offer, once someone has taken the place."""
     return (
-        f"✓ The place has been taken: {esc(str(payload['role']))} on {_when(payload, zone)} "
+        f"✓ The place has been taken: {esc(p.role)} on {_when(p.session, zone)} "
         "is covered. Thanks anyway!"
     )
 
 
-def cover_closed(payload: dict[str, object], zone: str) -> str:
+def cover_closed(p: CoverClosed, zone: str) -> str:
     """An offer whose request was cancelled or lapsed."""
     return (
-        f"This cover request for {esc(str(payload['role']))} on {_when(payload, zone)} is no "
+        f"This cover request for {esc(p.role)} on {_when(p.session, zone)} is no "
         "longer needed. Thanks anyway!"
     )
 
 
-def cover_found(payload: dict[str, object], zone: str) -> str:
+def cover_found(p: CoverFound, zone: str) -> str:
     """To the requester."""
     return (
-        f"✅ Good news: {esc(str(payload['by']))} will cover your "
-        f"<b>{esc(str(payload['role']))}</b> shift on {_when(payload, zone)}, so you're off the "
+        f"✅ Good news: {esc(p.by)} will cover your "
+        f"<b>{esc(p.role)}</b> shift on {_when(p.session, zone)}, so you're off the "
         "rota. Thanks for finding cover!"
     )
 
 
-def cover_swap(payload: dict[str, object], zone: str) -> str:
+def cover_swap(p: CoverSwap, zone: str) -> str:
     """To coordinators, when a place changes hands close to the start."""
     return (
-        f"🔁 Cover: {esc(str(payload['by']))} takes {esc(str(payload['requester']))}'s "
-        f"{esc(str(payload['role']))} place on {_when(payload, zone)}."
+        f"🔁 Cover: {esc(p.by)} takes {esc(p.requester)}'s "
+        f"{esc(p.role)} place on {_when(p.session, zone)}."
     )
 
 
@@ -227,67 +233,57 @@ def cover_cancelled(cancelled: CoverCancelled, zone: str) -> str:
 # --- understaffed --------------------------------------------------------------------------------
 
 
-def understaffed(payload: dict[str, object], zone: str) -> str:
+def understaffed(p: Understaffed, zone: str) -> str:
     """To coordinators: what the session is missing."""
-    missing = payload.get("missing")
-    assert isinstance(missing, list)
-    head = "Still short-staffed" if payload.get("again") else "Short-staffed"
-    lines = [f"⚠ <b>{head}: {_when(payload, zone)}</b>"]
-    lines += [f"• {esc(str(item))}" for item in missing]
-    if payload.get("callout"):
+    head = "Still short-staffed" if p.again else "Short-staffed"
+    lines = [f"⚠ <b>{head}: {_when(p.session, zone)}</b>"]
+    lines += [f"• {esc(item)}" for item in p.missing]
+    if p.callout:
         lines.append("\nI've asked the team chat for help.")
-    lines.append(f"/session {esc(str(payload['local_date']))} shows who is on.")
+    lines.append(f"/session {p.local_date.isoformat()} shows who is on.")
     return "\n".join(lines)
 
 
-def _needs(payload: dict[str, object]) -> list[dict[str, object]]:
-    needs = payload.get("needs")
-    assert isinstance(needs, list)
-    return [n for n in needs if isinstance(n, dict)]
-
-
-def staffing_callout(payload: dict[str, object], zone: str) -> str:
+def staffing_callout(p: StaffingCallout, zone: str) -> str:
     """To the team chat: which roles need people."""
-    lines = [f"📣 <b>Help needed on {_when(payload, zone)}</b>"]
-    for need in _needs(payload):
-        label = esc(str(need["label"]))
-        if need.get("trained"):
+    lines = [f"📣 <b>Help needed on {_when(p.session, zone)}</b>"]
+    for need in p.needs:
+        label = esc(need.label)
+        if need.trained:
             lines.append(f"• {label}: a trained walker is needed")
         else:
-            lines.append(f"• {label}: {int(str(need['more']))} more needed")
+            lines.append(f"• {label}: {need.more} more needed")
     lines.append("Tap a button to sign up (it signs up whoever taps it).")
     return "\n".join(lines)
 
 
-def staffing_callout_keyboard(
-    payload: dict[str, object], zone: str
-) -> InlineKeyboardMarkup | None:
+def staffing_callout_keyboard(p: StaffingCallout, zone: str) -> InlineKeyboardMarkup | None:
     """The rota's own join buttons (ro:j:<role>) for the roles that need people."""
-    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
+    facts = p.session
     session = Session(
-        id=int(str(payload["session_id"])),
+        id=facts.session_id,
         template_key=None,
-        local_date=dtm.date.fromisoformat(str(payload["local_date"])),
-        starts_at=starts,
-        ends_at=dtm.datetime.fromisoformat(str(payload["ends_at"])),
-        meeting_point=str(payload["meeting_point"]),
+        local_date=p.local_date,
+        starts_at=facts.starts_at,
+        ends_at=facts.ends_at,
+        meeting_point=facts.meeting_point,
         note="",
         status=SessionStatus.SCHEDULED,
     )
     roles = tuple(
         Role(
-            id=int(str(n["role_id"])),
+            id=n.role_id,
             session_id=session.id,
-            key=str(n["key"]),
-            label=str(n["label"]),
-            capacity=int(str(n["capacity"])),
-            minimum=int(str(n["minimum"])),
+            key=n.key,
+            label=n.label,
+            capacity=n.capacity,
+            minimum=n.minimum,
             pairs=False,
             requires=frozenset(),
-            filled=int(str(n["filled"])),
-            position=int(str(n.get("position", 0))),
+            filled=n.filled,
+            position=n.position,
         )
-        for n in _needs(payload)
+        for n in p.needs
     )
     board = SessionBoard(session=session, roles=roles)
-    return keyboards.team_post([board], {session.id: day(starts, zone)})
+    return keyboards.team_post([board], {session.id: day(facts.starts_at, zone)})

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from rota.errors import Ambiguous, DomainError
 from rota.localtime import format_clock, format_day, to_local
 from rota.model import Invite, SessionBoard, SignUpStatus, Volunteer
+from rota.notices.base import SessionFacts
+from rota.notices.signups import LateWithdrawal, LeftGroup, Promoted, SessionCancelled
 from rota.services.sessions import SyncReport
 from rota.services.signups import MyShift, WithdrawOutcome
 
@@ -360,38 +362,43 @@ def sync_summary(report: SyncReport, zone: str) -> str:
     return text + (f"; kept as they are because people signed up: {kept}" if kept else "")
 
 
-def _when(payload: dict[str, object], zone: str) -> str:
-    starts = dtm.datetime.fromisoformat(str(payload["starts_at"]))
-    ends = dtm.datetime.fromisoformat(str(payload["ends_at"]))
-    return window(starts, ends, zone)
+def _when(session: SessionFacts, zone: str) -> str:
+    return window(session.starts_at, session.ends_at, zone)
 
 
-def notice(kind: str, payload: dict[str, object], zone: str) -> str:
-    """Render an outbox notice recorded by the domain."""
-    if kind == "left_group":
-        title = esc(str(payload.get("title", "")))
-        by = payload.get("by")
-        who = esc(str(by)) if by else "Someone who is not on the team"
-        return (
-            f"{who} added me to the group “{title}”. I only work in the team's group, "
-            "so I said so there and left. Nothing from that group was kept."
-        )
-    when = _when(payload, zone)
-    role = esc(str(payload.get("role", "")))
-    if kind == "promoted":
-        return (
-            f"Good news: a place opened up and you're now down as <b>{role}</b> on {when}. "
-            "If you can't make it, withdraw in /myshifts."
-        )
-    if kind == "session_cancelled":
-        return f"The session on {when} has been cancelled, so your {role} shift is off. Sorry!"
-    if kind == "late_withdrawal":
-        who = esc(str(payload.get("volunteer", "")))
-        promoted = payload.get("promoted")
-        cover = (
-            f" {esc(str(promoted))} moved up from the waitlist."
-            if promoted
-            else " Nobody was waiting to take the place."
-        )
-        return f"⚠ Late notice: {who} withdrew from {role} on {when}.{cover}"
-    raise ValueError(f"no text for notice kind {kind!r}")
+def left_group(p: LeftGroup) -> str:
+    """To coordinators: the bot was added to a group that is not the team's, and left."""
+    who = esc(p.by) if p.by else "Someone who is not on the team"
+    return (
+        f"{who} added me to the group “{esc(p.title)}”. I only work in the team's group, "
+        "so I said so there and left. Nothing from that group was kept."
+    )
+
+
+def promoted(p: Promoted, zone: str) -> str:
+    """To a volunteer moved up from the waitlist."""
+    return (
+        f"Good news: a place opened up and you're now down as <b>{esc(p.role)}</b> on "
+        f"{_when(p.session, zone)}. If you can't make it, withdraw in /myshifts."
+    )
+
+
+def session_cancelled_notice(p: SessionCancelled, zone: str) -> str:
+    """To everyone signed up to a cancelled session."""
+    return (
+        f"The session on {_when(p.session, zone)} has been cancelled, so your {esc(p.role)} "
+        "shift is off. Sorry!"
+    )
+
+
+def late_withdrawal(p: LateWithdrawal, zone: str) -> str:
+    """To coordinators: someone withdrew close to the start."""
+    cover = (
+        f" {esc(p.promoted)} moved up from the waitlist."
+        if p.promoted
+        else " Nobody was waiting to take the place."
+    )
+    return (
+        f"⚠ Late notice: {esc(p.volunteer)} withdrew from {esc(p.role)} on "
+        f"{_when(p.session, zone)}.{cover}"
+    )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dtm
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rota.notices.base import Payload
 
 COORDINATOR_TAG = "coordinator"
 MAX_NAME_LENGTH = 64
@@ -30,9 +34,6 @@ class SignUpStatus(StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     WITHDRAWN = "withdrawn"
-
-
-ACTIVE_SIGNUP_STATES = (SignUpStatus.CONFIRMED, SignUpStatus.WAITLISTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,21 +174,54 @@ class SessionBoard:
         return next((r for r in self.roles if r.id == role_id), None)
 
 
+class Priority(IntEnum):
+    """How soon an outbox row goes, lowest first; stored as the number, so never renumber.
+
+    SAFETY and PLACE share 1, as they always have: a walker's own safety messages and a
+    responder's moved pin both come after any new alarm and before everything else.
+    """
+
+    ALARM = 0  # alerts and their news: they jump every queue
+    SAFETY = 1  # check-in and home-safe prompts, walk news to walkers and coordinators
+    PLACE = 1  # a moved location (an alias of SAFETY: the same place in the queue)
+    INCIDENT = 2  # a debrief's incident note to the coordinators
+    BRIEFING = 3  # briefings and the debrief's first question: ahead of routine notices
+    ROUTINE = 5  # everything else: sign-ups, reminders, cover
+
+    @classmethod
+    def of(cls, value: int) -> Priority:
+        """A stored number as a Priority (a number between two levels counts as the sooner)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return max((p for p in cls if p <= value), default=cls.ALARM)
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """An outgoing message the domain decided on; the bot layer renders and delivers it.
 
     Recorded in the same transaction as the change that caused it, so it is never lost.
+    The kind, and unless given the priority, come from the payload's type.
     """
 
-    kind: str
     chat_id: int
-    payload: dict[str, object] = field(default_factory=dict)
+    payload: Payload
     dedupe_key: str | None = None
-    priority: int = 5
+    priority: Priority | None = None  # None: the payload kind's own priority
     ref_kind: str | None = None
     ref_id: int | None = None
     edit_of: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """The outbox kind, named by the payload's type."""
+        return self.payload.KIND
+
+    @property
+    def urgency(self) -> Priority:
+        """The priority the row is stored with."""
+        return self.payload.PRIORITY if self.priority is None else self.priority
 
 
 class DeliveryState(StrEnum):
@@ -214,8 +248,8 @@ class OutboxItem:
     id: int
     kind: str
     chat_id: int
-    payload: dict[str, object]
-    priority: int
+    payload: dict[str, object]  # as stored: rota.notices.codec.decode reads it
+    priority: Priority
     attempts: int
     due_at: dtm.datetime
     created_at: dtm.datetime

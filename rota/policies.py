@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from rota.safety_model import CheckIn, CheckInState, Escalation, EscalationState
 from rota.template import CheckInPlan
 
-PAIR_STATES = ("ok", "due", "late", "escalated", "acknowledged", "resolved")
-
 
 def overdue(checkins: Sequence[CheckIn], now: dtm.datetime) -> CheckIn | None:
     """The pair's earliest open check-in that has fallen due."""

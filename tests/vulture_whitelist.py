@@ -13,6 +13,7 @@ _ = SimpleNamespace()
 
 # pytest: hooks, their signatures, and fixtures named only in @pytest.mark.usefixtures("...")
 _.pytest_sessionfinish  # tests/conftest.py
+_.pytest_collection_modifyitems  # tests/conftest.py
 _.exitstatus  # the hook's signature
 _.open_umask  # tests/cli/test_database_file_mode.py
 

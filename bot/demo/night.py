@@ -23,11 +23,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.app import build_application
+from bot.app import start_app
 from bot.config import Settings
 from bot.demo.transcript import Entry, Transcript, html_page
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
-from bot.jobs.sessions import run_session_sync
 from bot.pacing import UNPACED_CHATS
 from rota.clock import FakeClock, SystemClock
 from rota.storage.engine import create_engine
@@ -675,12 +674,6 @@ class Night:
             admin_ids=frozenset({COORDINATOR_ID}),
             team_chat_id=self.team.chat_id,
         )
-        # The fake clock jumps through the evening, but Telegram's one-message-a-second per
-        # chat is real time: paced, the night would take minutes of waiting for nothing (this
-        # fake does not enforce the limits). The benchmarks run with the real limits.
-        self.app = build_application(
-            settings, clock=self.clock, uow=self.uow, pacing=UNPACED_CHATS
-        )
         failure: str | None = None
         self.transcript.line(
             f"rotabot demo: the real bot on a fake Telegram at {self.tg.base_url}, seed "
@@ -688,33 +681,25 @@ class Night:
             "scene",
         )
         try:
-            await self._start()
-            try:
-                await self.play()
-            except (DemoFailed, AssertionError, TimeoutError) as err:
-                failure = " ".join(str(err).splitlines()[:1])
-            finally:
-                await self._stop()
+            # Started as `rotabot run` starts it. The fake clock jumps through the evening,
+            # but Telegram's one-message-a-second per chat is real time: paced, the night
+            # would take minutes of waiting for nothing (this fake does not enforce the
+            # limits). The benchmarks run with the real limits.
+            async with start_app(
+                settings,
+                clock=self.clock,
+                uow=self.uow,
+                pacing=UNPACED_CHATS,
+                poll_timeout=dtm.timedelta(seconds=1),
+            ) as self.app:
+                try:
+                    await self.play()
+                except (DemoFailed, AssertionError, TimeoutError) as err:
+                    failure = " ".join(str(err).splitlines()[:1])
         finally:
             await self.tg.stop()
             await engine.dispose()
         return self.summary(time.perf_counter() - started, failure, database)
-
-    async def _start(self) -> None:
-        app = self.app
-        await app.initialize()
-        await app.post_init(app)
-        await run_session_sync(app.bot_data.deps)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-
-    async def _stop(self) -> None:
-        app = self.app
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
 
     def summary(self, seconds: float, failure: str | None, database: Path) -> int:
         """Print the measured facts and the checklist; 0 only if every event happened."""

@@ -65,15 +65,15 @@ class Telegram(Protocol):
     ) -> JSON: ...
     def queue_callback_query(self, user: FakeUser, msg: BotMessage, data: str) -> str: ...
     async def wait_callback_answer(
-        self, query_id: str, timeout: float = 5.0
+        self, query_id: str, timeout: float = 15.0
     ) -> CallbackAnswer: ...
     def messages(self, chat_id: int, *, include_deleted: bool = False) -> list[BotMessage]: ...
     def describe_chat(self, chat_id: int, last: int = 5) -> str: ...
     async def wait_for(
-        self, chat_id: int, text_contains: str, *, timeout: float = 5.0, after: int | None = None
+        self, chat_id: int, text_contains: str, *, timeout: float = 15.0, after: int | None = None
     ) -> BotMessage: ...
     async def wait_for_count(
-        self, chat_id: int, n: int, timeout: float = 5.0
+        self, chat_id: int, n: int, timeout: float = 15.0
     ) -> list[BotMessage]: ...
 
 
@@ -291,7 +291,7 @@ class FakeUser:
         *,
         message: BotMessage | None = None,
         contains: bool = False,
-        timeout: float = 5.0,
+        timeout: float = 15.0,
     ) -> CallbackAnswer:
         """Tap an inline button and wait for the bot's answerCallbackQuery.
 
@@ -320,7 +320,7 @@ class FakeUser:
         return await self.press_data(message, button.callback_data, timeout=timeout)
 
     async def press_data(
-        self, message: BotMessage, data: str, *, timeout: float = 5.0
+        self, message: BotMessage, data: str, *, timeout: float = 15.0
     ) -> CallbackAnswer:
         """Send a callback query with any data, as a modified client could (e.g. stale data)."""
         query_id = self.tg.queue_callback_query(self, message, data)
@@ -340,12 +340,12 @@ class FakeUser:
         return shown[-1]
 
     async def wait_for(
-        self, text_contains: str, *, timeout: float = 5.0, after: int | None = None
+        self, text_contains: str, *, timeout: float = 15.0, after: int | None = None
     ) -> BotMessage:
         """The first bot message (newer than message id ``after``) containing the text."""
         return await self.tg.wait_for(self.chat_id, text_contains, timeout=timeout, after=after)
 
-    async def wait_for_count(self, n: int, timeout: float = 5.0) -> list[BotMessage]:
+    async def wait_for_count(self, n: int, timeout: float = 15.0) -> list[BotMessage]:
         """Wait until the private chat shows at least ``n`` bot messages."""
         return await self.tg.wait_for_count(self.chat_id, n, timeout)
 
@@ -407,11 +407,11 @@ class FakeGroup:
         return shown[-1]
 
     async def wait_for(
-        self, text_contains: str, *, timeout: float = 5.0, after: int | None = None
+        self, text_contains: str, *, timeout: float = 15.0, after: int | None = None
     ) -> BotMessage:
         """The first bot message in the group (newer than ``after``) containing the text."""
         return await self.tg.wait_for(self.chat_id, text_contains, timeout=timeout, after=after)
 
-    async def wait_for_count(self, n: int, timeout: float = 5.0) -> list[BotMessage]:
+    async def wait_for_count(self, n: int, timeout: float = 15.0) -> list[BotMessage]:
         """Wait until the group shows at least ``n`` bot messages."""
         return await self.tg.wait_for_count(self.chat_id, n, timeout)

@@ -171,7 +171,7 @@ class FakeTelegram(World):
 
     # ---------------------------------------------------------------- the call log
 
-    async def wait_for_call(self, method: str, *, timeout: float = 5.0, after: int = 0) -> Call:
+    async def wait_for_call(self, method: str, *, timeout: float = 15.0, after: int = 0) -> Call:
         """The first finished call of ``method`` at index >= ``after`` in ``tg.calls``."""
 
         def find() -> Call | None:

@@ -296,7 +296,7 @@ class World:
         chat_id: int,
         text_contains: str,
         *,
-        timeout: float = 5.0,
+        timeout: float = 15.0,
         after: int | None = None,
     ) -> BotMessage:
         """The first bot message (newer than ``after``) whose current text contains a string."""
@@ -316,7 +316,9 @@ class World:
             )
         return found
 
-    async def wait_for_count(self, chat_id: int, n: int, timeout: float = 5.0) -> list[BotMessage]:
+    async def wait_for_count(
+        self, chat_id: int, n: int, timeout: float = 15.0
+    ) -> list[BotMessage]:
         """Wait until the chat shows at least ``n`` (undeleted) bot messages."""
 
         def enough() -> list[BotMessage]:
@@ -457,7 +459,7 @@ class World:
         )
         return query_id
 
-    async def wait_callback_answer(self, query_id: str, timeout: float = 5.0) -> CallbackAnswer:
+    async def wait_callback_answer(self, query_id: str, timeout: float = 15.0) -> CallbackAnswer:
         """The bot's answerCallbackQuery for this query, or an AssertionError if it never came."""
         query = self.queries[query_id]
         answer = await self.state_signal.wait_until(lambda: query.answer, timeout)

@@ -216,7 +216,6 @@ async def _leave(update: Update, context: RotaContext, *, added_by: int | None) 
         config=deps.config,
         now=deps.clock.now(),
     )
-    deps.outbox_changed()
     try:
         await context.bot.leave_chat(chat.id)
     except TelegramError:

@@ -47,7 +47,6 @@ async def brief(update: Update, context: RotaContext) -> None:
         config=deps.config,
         now=deps.clock.now(),
     )
-    deps.outbox_changed()
     await message.reply_text(briefing_texts.note_added(added, zone))
 
 

@@ -95,7 +95,6 @@ async def remove(update: Update, context: RotaContext) -> None:
         now=deps.clock.now(),
         forget=forget,
     )
-    deps.outbox_changed()
     await message.reply_text(
         texts.removed(
             removal.volunteer,
@@ -150,7 +149,6 @@ async def cancel_session(update: Update, context: RotaContext) -> None:
     session, told = await sessions.cancel_session(
         deps.uow(), telegram_id=user.id, day=day, config=deps.config, now=deps.clock.now()
     )
-    deps.outbox_changed()
     await message.reply_text(
         texts.session_cancelled(session.starts_at, session.ends_at, deps.config.zone, told)
     )

@@ -33,7 +33,6 @@ async def offer_debrief_text(update: Update, context: RotaContext, text: str) ->
     )
     if reply is None:
         return False
-    deps.outbox_changed()
     await message.reply_text(report_texts.turn(reply, deps.config.zone))
     return True
 

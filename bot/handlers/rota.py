@@ -154,7 +154,6 @@ async def my_shifts_button(update: Update, context: RotaContext) -> None:
     outcome = await signups.withdraw(
         deps.uow(), telegram_id=user_id, signup_id=press.ident, config=deps.config, now=now
     )
-    deps.outbox_changed()
     await query.answer("Withdrawn.")
     await _edit(update, texts.withdrawn(outcome, zone), None)
 

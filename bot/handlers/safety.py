@@ -44,7 +44,6 @@ async def checkin_button(update: Update, context: RotaContext) -> None:
         config=deps.config,
         now=now,
     )
-    deps.outbox_changed()
     at = safety_texts.checked_in_reply(result.at, deps.config.zone)
     if not result.changed:
         await query.answer(f"Already checked in by {result.by_name}. ✓")
@@ -59,7 +58,6 @@ async def _raise_sos(update: Update, context: RotaContext) -> None:
     result = await checkins.sos(
         deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
     )
-    deps.outbox_changed()
     reply = safety_texts.SOS_REPLY if result.new else safety_texts.SOS_AGAIN
     if update.callback_query is not None:
         await update.callback_query.answer("Alerting the coordinators now.")
@@ -89,7 +87,6 @@ async def ok(update: Update, context: RotaContext) -> None:
         now=now,
         sent_at=_sent_at(update, now),
     )
-    deps.outbox_changed()
     await message.reply_text(safety_texts.checked_in_reply(result.at, deps.config.zone))
 
 
@@ -114,7 +111,6 @@ async def text_or_duress(update: Update, context: RotaContext) -> None:
         if not await reports.offer_debrief_text(update, context, message.text):
             await message.reply_text(texts.NOT_A_COMMAND)
         return
-    deps.outbox_changed()
     await message.reply_text(safety_texts.checked_in_reply(at, deps.config.zone))
 
 
@@ -133,8 +129,6 @@ async def location(update: Update, context: RotaContext) -> None:
         config=deps.config,
         now=deps.clock.now(),
     )
-    if forwarded:
-        deps.outbox_changed()
     if update.edited_message is not None:
         return  # live-location updates arrive every few seconds: store them quietly
     await message.reply_text(
@@ -160,7 +154,6 @@ async def home_button(update: Update, context: RotaContext) -> None:
         config=deps.config,
         now=deps.clock.now(),
     )
-    deps.outbox_changed()
     await query.answer("Thank you! 💜" if result.changed else safety_texts.ALREADY_HOME)
 
 
@@ -189,7 +182,6 @@ async def alarm_button(update: Update, context: RotaContext) -> None:
         config=deps.config,
         now=deps.clock.now(),
     )
-    deps.outbox_changed()
     escalation = change.escalation
     if change.changed:
         await query.answer(
@@ -223,7 +215,6 @@ async def _digest_button(update: Update, context: RotaContext, *, resolving: boo
         now=deps.clock.now(),
         resolving=resolving,
     )
-    deps.outbox_changed()
     await query.answer(safety_texts.digest_answer(change, resolving=resolving), show_alert=True)
     if change.changed and not resolving:
         with contextlib.suppress(BadRequest):  # already showing it: nothing to change
@@ -238,7 +229,6 @@ async def end_walk(update: Update, context: RotaContext) -> None:
         return
     deps = context.deps
     await walks.end_walk(deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now())
-    deps.outbox_changed()
     reply = "The walk is over: check-ins stopped and the walkers were told. Thank you."
     if update.callback_query is not None:
         await update.callback_query.answer("Walk ended.")

@@ -50,7 +50,6 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
         shift = await staffing.still_coming(
             deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
         )
-        deps.outbox_changed()
         await query.answer(words.STILL_COMING_ANSWER)
         await edit_in_place(query, words.still_coming(shift, zone), None)
     elif press.action == "n":
@@ -65,14 +64,12 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
         outcome = await staffing.withdraw_after_reminder(
             deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
         )
-        deps.outbox_changed()
         await query.answer(words.WITHDRAWN_ANSWER)
         await edit_in_place(query, texts.withdrawn(outcome, zone), None)
     else:
         asked = await staffing.cover_after_reminder(
             deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
         )
-        deps.outbox_changed()
         await query.answer(words.COVER_ASKED_ANSWER)
         await edit_in_place(
             query, words.cover_asked(asked, zone), words.cancel_cover_keyboard(asked.request.id)
@@ -114,7 +111,6 @@ async def cover_button(update: Update, context: RotaContext) -> None:
         asked = await staffing.request_cover(
             deps.uow(), telegram_id=user_id, signup_id=press.ident, config=deps.config, now=now
         )
-        deps.outbox_changed()
         await query.answer(words.COVER_ASKED_ANSWER)
         await edit_in_place(
             query, words.cover_asked(asked, zone), words.cancel_cover_keyboard(asked.request.id)
@@ -123,13 +119,11 @@ async def cover_button(update: Update, context: RotaContext) -> None:
         taken = await staffing.accept_cover(
             deps.uow(), telegram_id=user_id, request_id=press.ident, config=deps.config, now=now
         )
-        deps.outbox_changed()
         await query.answer(words.COVER_TAKEN_ANSWER)
         await edit_in_place(query, words.cover_accepted(taken, zone), None)
     else:
         cancelled = await staffing.cancel_cover(
             deps.uow(), telegram_id=user_id, request_id=press.ident, config=deps.config, now=now
         )
-        deps.outbox_changed()
         await query.answer(words.COVER_CANCELLED_ANSWER)
         await edit_in_place(query, words.cover_cancelled(cancelled, zone), None)

@@ -170,7 +170,6 @@ async def forget_button(update: Update, context: RotaContext) -> None:
     forgotten = await people.forget_me(
         deps.uow(), telegram_id=query.from_user.id, config=deps.config, now=deps.clock.now()
     )
-    deps.outbox_changed()
     await query.answer()
     shifts = forgotten.shifts
     freed = f", and gave up your {shifts} upcoming shift(s)" if shifts else ""

@@ -85,5 +85,10 @@ def schedule(job_queue: JobQueue, zone: str) -> None:  # type: ignore[type-arg]
 
 
 def ring_dispatcher(job_queue: JobQueue) -> None:  # type: ignore[type-arg]
-    """Deliver now: called right after a handler recorded outbox rows."""
+    """Deliver now: called after every commit that recorded outbox rows.
+
+    A wake-up still waiting to start will find these rows too: no second one is queued.
+    """
+    if job_queue.get_jobs_by_name("dispatch-now"):
+        return
     job_queue.run_once(dispatch_job, 0, name="dispatch-now", job_kwargs=MUST_RUN)

@@ -24,17 +24,18 @@ from bot.context import BotDeps, RotaContext
 from bot.jobs.wake import wake_at
 from bot.outcomes import classify
 from bot.outgoing import Outgoing
-from rota.model import UNKNOWN_OUTCOME, OutboxItem
+from rota.model import OutboxItem, Priority
+from rota.notices import codec
+from rota.notices.safety import ALERT_KINDS, AlertBase, AlertResolved, AlertTaken
 from rota.services import delivery
-from rota.services.alarms import ALARM_PRIORITY
 from rota.services.delivery import GiveUp, Outcome, RetryLater, Sent
 
 log = logging.getLogger(__name__)
 BATCH = 200  # at ~30 messages a second, a batch takes seconds: well inside the 30 s lease
 JOB_NEXT = "dispatch-next"
 # Kinds that merge into one message when several to one chat are due together.
-DIGEST_KINDS = ("alert",)
-TAKEN_KINDS = ("alert_taken", "alert_resolved")
+DIGEST_KINDS = ALERT_KINDS
+TAKEN_KINDS = (AlertTaken.KIND, AlertResolved.KIND)
 LEASE_MARGIN = dtm.timedelta(seconds=3)
 # Rows one process holds at once: ~13 s of Telegram's 30 a second, well inside the 30 s lease.
 MAX_IN_FLIGHT = 400
@@ -133,16 +134,22 @@ async def deliver_digest(
     """Send several alarms (or their news) to one chat as one message, or a few parts."""
     zone = deps.config.zone
     first = items[0]
-    payloads = [i.payload for i in items]
     markup: InlineKeyboardMarkup
     try:
+        payloads = [codec.decode(i.kind, i.payload) for i in items]
         if first.kind in TAKEN_KINDS:
-            resolved = first.kind == "alert_resolved"
-            parts = safety_texts.taken_digest(payloads, zone, resolved=resolved)
+            news = [p for p in payloads if isinstance(p, AlertTaken)]
+            if len(news) != len(payloads):
+                raise TypeError("a digest of news mixes kinds")
+            resolved = first.kind == AlertResolved.KIND
+            parts = safety_texts.taken_digest(news, zone, resolved=resolved)
             markup = keyboards.alert_digest(taken=True)
         else:
-            repeat = any((i.last_error or "").startswith(UNKNOWN_OUTCOME) for i in items)
-            parts = safety_texts.alert_digest(payloads, zone, repeat=repeat)
+            alerts = [p for p in payloads if isinstance(p, AlertBase)]
+            if len(alerts) != len(payloads):
+                raise TypeError("a digest of alerts mixes kinds")
+            repeat = any(notices.is_repeat(i) for i in items)
+            parts = safety_texts.alert_digest(alerts, zone, repeat=repeat)
             markup = keyboards.alert_digest()
     except (KeyError, ValueError, TypeError) as err:
         log.error(
@@ -159,7 +166,7 @@ async def deliver_digest(
             message = await bot.send_message(
                 first.chat_id,
                 part.text,
-                reply_markup=None if first.kind == "alert_resolved" else markup,
+                reply_markup=None if first.kind == AlertResolved.KIND else markup,
                 rate_limit_args=first.priority,
             )
             outcome = Sent(message_id=message.message_id)
@@ -181,7 +188,7 @@ def _units(items: Sequence[OutboxItem], targets: dict[int, int]) -> list[list[Ou
 
     def key(item: OutboxItem) -> tuple[str, int]:
         if item.kind in DIGEST_KINDS and item.edit_of is None:
-            return (item.kind, 0)
+            return (DIGEST_KINDS[0], 0)  # responders' and the team's copies alike
         if item.kind in TAKEN_KINDS and item.id in targets:
             return (item.kind, targets[item.id])
         return ("", -item.id)  # never equal to another row's key: sent alone
@@ -189,9 +196,18 @@ def _units(items: Sequence[OutboxItem], targets: dict[int, int]) -> list[list[Ou
     units: list[list[OutboxItem]] = []
     for _, group in groupby(items, key=key):
         rows = list(group)
-        about = {str(r.payload.get("escalation_id")) for r in rows}
+        about = {_escalation_of(r) for r in rows}
         units += [rows] if len(about) > 1 else [[r] for r in rows]
     return units
+
+
+def _escalation_of(item: OutboxItem) -> str:
+    """Which alarm a row is about ("" if it cannot be read: it is then sent alone)."""
+    try:
+        payload = codec.decode(item.kind, item.payload)
+    except (KeyError, ValueError, TypeError):
+        return f"?{item.id}"
+    return str(getattr(payload, "escalation_id", ""))
 
 
 async def _edit_targets(deps: BotDeps, items: Sequence[OutboxItem]) -> dict[int, int]:
@@ -257,7 +273,7 @@ async def run_dispatch(deps: BotDeps, bot: AnyBot) -> int:
                 deps.uow(),
                 now=claimed_at,
                 limit=BATCH - len(items),
-                max_priority=ALARM_PRIORITY,
+                max_priority=Priority.ALARM,
                 exclude=deps.held,
             )
         if not items:

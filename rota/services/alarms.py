@@ -18,8 +18,23 @@ from dataclasses import dataclass
 
 from rota.checkin_plan import effective_plan
 from rota.config import RotaConfig
-from rota.errors import NotCoordinator, NotFound, SessionClosed
+from rota.errors import NotCoordinator, NotFound
 from rota.model import Notice, Session, SignUpStatus, Volunteer
+from rota.notices.safety import (
+    ALERT_KINDS,
+    NO_DETAIL,
+    Alert,
+    AlertDetail,
+    AlertLocation,
+    AlertLocationMove,
+    AlertResolved,
+    AlertTaken,
+    Followup,
+    HomeNews,
+    LateCheckIn,
+    Member,
+    Unreachable,
+)
 from rota.ports import UnitOfWork
 from rota.safety_model import (
     LEAD_ROLE,
@@ -39,8 +54,6 @@ from rota.safety_model import (
 from rota.services.common import coordinator_chats, iso, load_actor
 
 ALL_STEPS = 99  # an SOS: everyone in the chain at once
-ALARM_PRIORITY = 0  # alarms jump every queue
-PLACE_PRIORITY = 1  # a moved location: after any new alarm, before everything else
 ESCALATION_REF = "escalation"
 NEWS_REF = "news"  # rows about an alarm that are not the alert itself (news, moved places)
 # A live location moves every few seconds; each responder's copy of it is edited at most
@@ -50,24 +63,6 @@ PLACE_EVERY = dtm.timedelta(seconds=10)
 _SLOTS_FROM = dtm.datetime(2000, 1, 1, tzinfo=dtm.UTC)
 # Alarms about one person whose shared location follows them to the responders.
 FOLLOWED = frozenset({EscalationKind.SOS, EscalationKind.DURESS})
-# What the team chat's copy of an alarm may say: who, what, when and where the session is.
-# An allow-list, so a field added to alerts later stays with the responders unless listed.
-TEAM_FIELDS = frozenset(
-    {
-        "escalation_id",
-        "kind",
-        "step",
-        "names",
-        "meeting_point",
-        "starts_at",
-        "ends_at",
-        "last_checkin_at",
-        "last_checkin_by",
-        "seq",
-        "total",
-        "due_at",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +129,6 @@ def audience_of(chat_id: int, config: RotaConfig) -> Audience:
     return Audience.RESPONDERS
 
 
-def alert_payload(full: dict[str, object], audience: Audience) -> dict[str, object]:
-    """One chat's copy of an alert: all of it for responders, an allow-list for the team."""
-    if audience is Audience.RESPONDERS:
-        return full | {"audience": audience.value}
-    return {k: v for k, v in full.items() if k in TEAM_FIELDS} | {"audience": audience.value}
-
-
 def pair_subject(pair: Pair) -> Subject:
     """An escalation about a walking pair."""
     return Subject(
@@ -198,7 +186,7 @@ async def send_alerts(
     step: int,
     config: RotaConfig,
     now: dtm.datetime,
-    detail: dict[str, object] | None = None,
+    detail: AlertDetail = NO_DETAIL,
 ) -> list[int]:
     """Record one alert per chat of this step (and the last known location), to go at once."""
     chats = await chain_chats(uow, session, step, escalation.kind, config)
@@ -242,7 +230,7 @@ def alert_notices(
     chats: Sequence[int],
     *,
     step: int,
-    detail: dict[str, object] | None,
+    detail: AlertDetail,
     config: RotaConfig,
     kind: EscalationKind = EscalationKind.MISSED_CHECKIN,
 ) -> list[Notice]:
@@ -251,47 +239,47 @@ def alert_notices(
     Each chat gets what its audience may read: the team chat neither phones nor the place.
     """
     last = facts.last
-    payload: dict[str, object] = {
-        "escalation_id": escalation_id,
-        "kind": kind.value,
-        "step": step,
-        "names": subject.names,
-        "members": subject.members,
-        "meeting_point": session.meeting_point,
-        "starts_at": iso(session.starts_at),
-        "ends_at": iso(session.ends_at),
-        "last_checkin_at": iso(last.checked_at) if last and last.checked_at else None,
-        "last_checkin_by": facts.last_by if last else None,
-    } | (detail or {})
+    alert = Alert(
+        escalation_id=escalation_id,
+        kind=kind.value,
+        step=step,
+        names=subject.names,
+        members=tuple(
+            Member(name=str(m.get("name") or ""), phone=m.get("phone")) for m in subject.members
+        ),
+        meeting_point=session.meeting_point,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        last_checkin_at=last.checked_at if last else None,
+        last_checkin_by=facts.last_by if last else None,
+        detail=detail,
+    )
     notices = []
     for chat in chats:
         audience = audience_of(chat, config)
         notices.append(
             Notice(
-                kind="alert",
                 chat_id=chat,
-                payload=alert_payload(payload, audience),
+                # The team chat's copy is a TeamAlert: it has no field for phones or places.
+                payload=alert if audience is Audience.RESPONDERS else alert.for_team(),
                 dedupe_key=f"alert:{escalation_id}:{step}:{chat}",
-                priority=ALARM_PRIORITY,
                 ref_kind=ESCALATION_REF,
                 ref_id=escalation_id,
             )
         )
         if facts.latest is not None and audience is Audience.RESPONDERS:
-            place: dict[str, object] = {
-                "latitude": facts.latest.latitude,
-                "longitude": facts.latest.longitude,
-                "at": iso(facts.latest.at),
-            }
-            if kind in FOLLOWED:  # a live location, so the place can move with the person
-                place["live"] = True
+            place = AlertLocation(
+                latitude=facts.latest.latitude,
+                longitude=facts.latest.longitude,
+                at=facts.latest.at,
+                # A live location, so the place can move with the person.
+                live=kind in FOLLOWED,
+            )
             notices.append(
                 Notice(
-                    kind="alert_location",
                     chat_id=chat,
                     payload=place,
                     dedupe_key=f"alertloc:{escalation_id}:{step}:{chat}",
-                    priority=ALARM_PRIORITY,
                     ref_kind=ESCALATION_REF,
                     ref_id=escalation_id,
                 )
@@ -338,7 +326,7 @@ async def open_escalation(
     now: dtm.datetime,
     checkin_id: int | None = None,
     home_safe_id: int | None = None,
-    detail: dict[str, object] | None = None,
+    detail: AlertDetail = NO_DETAIL,
 ) -> Escalation:
     """Open an alarm, alert its first step (or everyone, for SOS) and arm the next step."""
     everyone = kind in (EscalationKind.SOS, EscalationKind.DURESS)
@@ -418,7 +406,7 @@ async def open_missed_checkins(
             last = lasts.get(checkin.pair_id)
             last_by = names.get(last.checked_by) if last and last.checked_by else None
             facts = AlertFacts(last, last_by, _latest(locations, subject.member_ids))
-            detail = {"seq": checkin.seq, "total": checkin.total, "due_at": iso(checkin.due_at)}
+            detail = AlertDetail(seq=checkin.seq, total=checkin.total, due_at=checkin.due_at)
             notices += alert_notices(
                 escalation.id,
                 session,
@@ -468,17 +456,17 @@ async def subject_of(uow: UnitOfWork, escalation: Escalation) -> Subject:
     return Subject(names="a volunteer", members=[], pair_id=None, volunteer_id=None)
 
 
-async def alert_detail(uow: UnitOfWork, escalation: Escalation) -> dict[str, object]:
+async def alert_detail(uow: UnitOfWork, escalation: Escalation) -> AlertDetail:
     """What the first alert said about the missed check-in or home-safe, for later steps."""
     if escalation.checkin_id is not None:
         checkin = await uow.safety.checkin(escalation.checkin_id)
         if checkin is not None:
-            return {"seq": checkin.seq, "total": checkin.total, "due_at": iso(checkin.due_at)}
+            return AlertDetail(seq=checkin.seq, total=checkin.total, due_at=checkin.due_at)
     if escalation.home_safe_id is not None:
         home = await uow.safety.home_safe(escalation.home_safe_id)
         if home is not None:
-            return {"due_at": iso(home.due_at)}
-    return {}
+            return AlertDetail(due_at=home.due_at)
+    return NO_DETAIL
 
 
 async def reescalate(
@@ -509,24 +497,20 @@ async def reescalate(
 
 
 async def _alerted_edit(
-    uow: UnitOfWork,
-    escalation: Escalation,
-    kind: str,
-    payload: dict[str, object],
-    now: dtm.datetime,
+    uow: UnitOfWork, escalation: Escalation, news: AlertTaken, now: dtm.datetime
 ) -> None:
     """Update every alert already delivered for this escalation; drop the undelivered ones."""
-    await uow.outbox.cancel_pending(ESCALATION_REF, escalation.id, ["alert", "alert_location"])
+    await uow.outbox.cancel_pending(
+        ESCALATION_REF, escalation.id, [*ALERT_KINDS, AlertLocation.KIND]
+    )
     for sent in await uow.outbox.sent_for(ESCALATION_REF, escalation.id):
-        if sent.kind != "alert":
+        if sent.kind not in ALERT_KINDS:
             continue
         await uow.outbox.add(
             Notice(
-                kind=kind,
                 chat_id=sent.chat_id,
-                payload=payload | {"escalation_id": escalation.id},
-                dedupe_key=f"{kind}:{escalation.id}:{sent.outbox_id}",
-                priority=ALARM_PRIORITY,
+                payload=news,
+                dedupe_key=f"{news.KIND}:{escalation.id}:{sent.outbox_id}",
                 edit_of=sent.outbox_id,
                 ref_kind=ESCALATION_REF,
                 ref_id=escalation.id,
@@ -586,13 +570,13 @@ async def _take_in(
     await _alerted_edit(
         uow,
         escalation,
-        "alert_resolved" if resolving else "alert_taken",
-        {
-            "by": who.display_name,
-            "at": now.isoformat(),
-            "names": subject.names,
-            "kind": escalation.kind.value,
-        },
+        (AlertResolved if resolving else AlertTaken)(
+            escalation_id=escalation.id,
+            by=who.display_name,
+            at=now,
+            names=subject.names,
+            kind=escalation.kind.value,
+        ),
         now,
     )
     # The pair hears a coordinator is on it; never after duress (don't tip off whoever
@@ -601,11 +585,9 @@ async def _take_in(
         for chat in await _subject_chats(uow, escalation):
             await uow.outbox.add(
                 Notice(
-                    kind="followup",
                     chat_id=chat,
-                    payload={"by": who.display_name},
+                    payload=Followup(by=who.display_name),
                     dedupe_key=f"followup:{escalation.id}:{chat}",
-                    priority=ALARM_PRIORITY,
                 ),
                 now=now,
                 due_at=None,
@@ -711,23 +693,20 @@ async def _subject_chats(uow: UnitOfWork, escalation: Escalation) -> list[int]:
     return [v.telegram_id for v in people.values() if v.telegram_id is not None]
 
 
-async def tell_alerted(
-    uow: UnitOfWork, escalation_id: int, kind: str, payload: dict[str, object], now: dtm.datetime
-) -> None:
+async def tell_alerted(uow: UnitOfWork, news: LateCheckIn | HomeNews, now: dtm.datetime) -> None:
     """A new fact about an open alarm (a late check-in, home safe) for everyone alerted.
 
     That includes chats whose alert is still queued: it will arrive, so the news must too.
     """
+    escalation_id = news.escalation_id
     chats = {s.chat_id for s in await uow.outbox.sent_for(ESCALATION_REF, escalation_id)}
-    chats.update(await uow.outbox.queued_chats(ESCALATION_REF, escalation_id, ["alert"]))
+    chats.update(await uow.outbox.queued_chats(ESCALATION_REF, escalation_id, ALERT_KINDS))
     for chat in sorted(chats):
         await uow.outbox.add(
             Notice(
-                kind=kind,
                 chat_id=chat,
-                payload=payload | {"escalation_id": escalation_id},
-                dedupe_key=f"{kind}:{escalation_id}:{chat}:{payload.get('at', '')}",
-                priority=ALARM_PRIORITY,
+                payload=news,
+                dedupe_key=f"{news.KIND}:{escalation_id}:{chat}:{iso(news.at)}",
                 ref_kind=NEWS_REF,
                 ref_id=escalation_id,
             ),
@@ -765,11 +744,9 @@ async def alert_undeliverable(
             continue
         await uow.outbox.add(
             Notice(
-                kind="unreachable",
                 chat_id=chat,
-                payload={"name": name, "escalation_id": escalation_id},
+                payload=Unreachable(name=name, escalation_id=escalation_id),
                 dedupe_key=f"unreachable:{escalation_id}:{chat_id}:{chat}",
-                priority=ALARM_PRIORITY,
             ),
             now=now,
             due_at=None,
@@ -824,9 +801,9 @@ async def follow_location(
     alerted = {
         s.chat_id
         for s in await uow.outbox.sent_for(ESCALATION_REF, escalation.id)
-        if s.kind == "alert"
+        if s.kind in ALERT_KINDS
     }
-    alerted.update(await uow.outbox.queued_chats(ESCALATION_REF, escalation.id, ["alert"]))
+    alerted.update(await uow.outbox.queued_chats(ESCALATION_REF, escalation.id, ALERT_KINDS))
     chats = sorted(c for c in alerted if audience_of(c, config) is Audience.RESPONDERS)
     if not chats:
         return []
@@ -834,29 +811,26 @@ async def follow_location(
     shown = {
         s.chat_id: s.outbox_id
         for s in await uow.outbox.sent_for(ESCALATION_REF, escalation.id, in_flight=True)
-        if s.kind == "alert_location"
+        if s.kind == AlertLocation.KIND
     }
     # A move still waiting is overtaken by this one; so is a first message still waiting
     # (it would show an older place): this update goes in their place.
-    await uow.outbox.cancel_pending(NEWS_REF, escalation.id, ["alert_location_move"])
+    await uow.outbox.cancel_pending(NEWS_REF, escalation.id, [AlertLocationMove.KIND])
     fresh = [c for c in chats if c not in shown]
     if fresh:
-        await uow.outbox.cancel_pending(ESCALATION_REF, escalation.id, ["alert_location"])
-    payload: dict[str, object] = {
-        "latitude": place.latitude,
-        "longitude": place.longitude,
-        "at": iso(place.at),
-        "name": name,
-        "live": True,
-    }
+        await uow.outbox.cancel_pending(ESCALATION_REF, escalation.id, [AlertLocation.KIND])
+    first = AlertLocation(
+        latitude=place.latitude, longitude=place.longitude, at=place.at, name=name, live=True
+    )
+    move = AlertLocationMove(
+        latitude=place.latitude, longitude=place.longitude, at=place.at, name=name, live=True
+    )
     # No dedupe keys: a cancelled row keeps its key, and the next update must not clash.
     await uow.outbox.add_many(
         [
             Notice(
-                kind="alert_location",
                 chat_id=chat,
-                payload=payload,
-                priority=ALARM_PRIORITY,
+                payload=first,
                 ref_kind=ESCALATION_REF,
                 ref_id=escalation.id,
             )
@@ -867,10 +841,8 @@ async def follow_location(
     await uow.outbox.add_many(
         [
             Notice(
-                kind="alert_location_move",
                 chat_id=chat,
-                payload=payload,
-                priority=PLACE_PRIORITY,
+                payload=move,
                 ref_kind=NEWS_REF,
                 ref_id=escalation.id,
                 edit_of=shown[chat],
@@ -882,12 +854,3 @@ async def follow_location(
         due_at=next_place_slot(now),
     )
     return chats
-
-
-def ensure_walking(session: Session | None) -> Session:
-    """Check-ins and alarms belong to a walk that is on."""
-    if session is None:
-        raise NotFound("That session no longer exists.")
-    if session.walk_state not in ("walking",):
-        raise SessionClosed("The walk isn't on right now, so there's nothing to check in to.")
-    return session

@@ -29,26 +29,35 @@ from rota.checkin_plan import describe, effective_plan
 from rota.config import RotaConfig
 from rota.errors import InvalidInput, NotFound, SessionClosed
 from rota.model import DeliveryState, Notice, OutboxItem, RosterEntry, Session, SignUpStatus
+from rota.notices import codec
+from rota.notices.base import SessionTimes
+from rota.notices.briefings import (
+    BriefingMessage,
+    BriefingUnreachable,
+    Contact,
+    NoteUpdate,
+    PairsChanged,
+    UnreadAlert,
+)
 from rota.ports import UnitOfWork, UnitOfWorkFactory
 from rota.ports_briefings import BRIEFING_REF, Briefing, SafetyNote
 from rota.safety_model import LEAD_ROLE, ONCALL_ROLE, Pair, WalkState
-from rota.services.common import coordinator_chats, iso, require_coordinator, require_volunteer
+from rota.services.common import coordinator_chats, require_coordinator, require_volunteer
 from rota.services.sessions import parse_day
 from rota.services.walks import ensure_pairs
 
 # Notice kinds (rendered by bot/briefing_notices.py).
-BRIEFING = "briefing"  # the briefing itself, with its Got it button
-NOTE_UPDATE = "briefing_update"  # a safety note added after someone's briefing
-PAIRS_CHANGED = "briefing_pairs"  # the pairs changed after someone's briefing
-UNREAD_ALERT = "briefing_unread"  # to the lead and on-call: who hasn't tapped Got it
-UNREACHABLE = "briefing_unreachable"  # to coordinators: a briefing could not be delivered
+BRIEFING = BriefingMessage.KIND  # the briefing itself, with its Got it button
+NOTE_UPDATE = NoteUpdate.KIND  # a safety note added after someone's briefing
+PAIRS_CHANGED = PairsChanged.KIND  # the pairs changed after someone's briefing
+UNREAD_ALERT = UnreadAlert.KIND  # to the lead and on-call: who hasn't tapped Got it
+UNREACHABLE = BriefingUnreachable.KIND  # to coordinators: a briefing could not be delivered
 UNDELIVERABLE_KINDS = frozenset({BRIEFING, NOTE_UPDATE, PAIRS_CHANGED})
 
 BRIEFING_MILESTONE = "briefing"
 UNREAD_MILESTONE = "unread_alert"
 MAX_NOTE_LENGTH = 3500  # one note; the briefing must still fit in one message
 MAX_NOTES_LENGTH = 3500  # all of one session's notes together, for the same reason
-PRIORITY = 3  # ahead of ordinary notices, behind alarms
 
 
 def note_length(text: str) -> int:
@@ -87,13 +96,13 @@ def _confirmed(roster: Sequence[RosterEntry]) -> list[RosterEntry]:
     return [e for e in roster if e.signup.status is SignUpStatus.CONFIRMED]
 
 
-def _people(entries: Sequence[RosterEntry], role_key: str) -> list[list[object]]:
-    """[name, telegram id] of everyone in one role, for tap-to-message links."""
-    return [
-        [e.volunteer.display_name, e.volunteer.telegram_id]
+def _people(entries: Sequence[RosterEntry], role_key: str) -> tuple[Contact, ...]:
+    """(name, telegram id) of everyone in one role, for tap-to-message links."""
+    return tuple(
+        (e.volunteer.display_name, e.volunteer.telegram_id)
         for e in entries
         if e.role.key == role_key
-    ]
+    )
 
 
 def _partners(pairs: Sequence[Pair]) -> dict[int, frozenset[int]]:
@@ -113,34 +122,29 @@ class _Night:
     confirmed: list[RosterEntry]
     pairs: list[Pair]
     notes: list[SafetyNote]
-    shared: dict[str, object]
+    shared: BriefingMessage  # what every briefing of the night says (briefing_id 0)
 
     @property
     def notes_version(self) -> int:
         return max((n.id for n in self.notes), default=0)
 
-    def payload(self, entry: RosterEntry, briefing_id: int) -> dict[str, object]:
+    def payload(self, entry: RosterEntry, briefing_id: int) -> BriefingMessage:
         pair = next((p for p in self.pairs if p.has(entry.volunteer.id)), None)
         partners = (
-            [m.name for m in pair.members if m.volunteer_id != entry.volunteer.id] if pair else []
+            tuple(m.name for m in pair.members if m.volunteer_id != entry.volunteer.id)
+            if pair
+            else ()
         )
-        return self.shared | {
-            "briefing_id": briefing_id,
-            "volunteer_id": entry.volunteer.id,
-            "name": entry.volunteer.display_name,
-            "role": entry.role.label,
-            "walker": entry.role.pairs,
-            "pair": pair.number if pair else None,
-            "partners": partners,
-        }
-
-
-def _when(session: Session) -> dict[str, object]:
-    return {
-        "session_id": session.id,
-        "starts_at": iso(session.starts_at),
-        "ends_at": iso(session.ends_at),
-    }
+        return dataclasses.replace(
+            self.shared,
+            briefing_id=briefing_id,
+            volunteer_id=entry.volunteer.id,
+            name=entry.volunteer.display_name,
+            role=entry.role.label,
+            walker=entry.role.pairs,
+            pair=pair.number if pair else None,
+            partners=partners,
+        )
 
 
 async def _night(
@@ -153,22 +157,24 @@ async def _night(
 ) -> _Night:
     roles = sorted(await uow.sessions.roles([session.id]), key=lambda r: (r.position, r.id))
     team = [
-        [role.label, [e.volunteer.display_name for e in confirmed if e.role.id == role.id]]
+        (role.label, tuple(e.volunteer.display_name for e in confirmed if e.role.id == role.id))
         for role in roles
     ]
     notes = await uow.briefings.notes(session.id)
     plan = effective_plan(config.template.checkins, session.checkin_plan)
-    shared: dict[str, object] = _when(session) | {
-        "meeting_point": session.meeting_point,
-        "session_note": session.note,
-        "team": [t for t in team if t[1]],
-        "pairs": [[m.name for m in p.members] for p in pairs],
-        "lead": _people(confirmed, LEAD_ROLE),
-        "oncall": _people(confirmed, ONCALL_ROLE),
-        "plan": describe(plan),
-        "checklist": list(config.template.briefing.checklist),
-        "notes": [n.text for n in notes],
-    }
+    shared = BriefingMessage(
+        session=SessionTimes.of(session),
+        briefing_id=0,
+        meeting_point=session.meeting_point,
+        session_note=session.note,
+        team=tuple(t for t in team if t[1]),
+        pairs=tuple(tuple(m.name for m in p.members) for p in pairs),
+        lead=_people(confirmed, LEAD_ROLE),
+        oncall=_people(confirmed, ONCALL_ROLE),
+        plan=describe(plan),
+        checklist=tuple(config.template.briefing.checklist),
+        notes=tuple(n.text for n in notes),
+    )
     return _Night(session, confirmed, pairs, notes, shared)
 
 
@@ -273,11 +279,9 @@ async def _send_briefings(
             continue
         notices.append(
             Notice(
-                kind=BRIEFING,
                 chat_id=volunteer.telegram_id,
                 payload=night.payload(entry, briefing.id),
                 dedupe_key=f"briefing:{night.session.id}:{volunteer.id}",
-                priority=PRIORITY,
                 ref_kind=BRIEFING_REF,
                 ref_id=briefing.id,
             )
@@ -310,17 +314,15 @@ async def _pairs_changed(
         payload = night.payload(entry, briefing.id)
         await uow.outbox.add(
             Notice(
-                kind=PAIRS_CHANGED,
                 chat_id=volunteer.telegram_id,
-                payload={k: payload[k] for k in ("session_id", "starts_at", "ends_at")}
-                | {
-                    "volunteer_id": volunteer.id,
-                    "name": volunteer.display_name,
-                    "pair": payload["pair"],
-                    "partners": payload["partners"],
-                },
+                payload=PairsChanged(
+                    session=payload.session,
+                    volunteer_id=volunteer.id,
+                    name=volunteer.display_name,
+                    pair=payload.pair,
+                    partners=payload.partners,
+                ),
                 dedupe_key=f"bfpair:{night.session.id}:{volunteer.id}:{generation}",
-                priority=PRIORITY,
             ),
             now=now,
             due_at=None,
@@ -353,17 +355,15 @@ async def _note_updates(
                 continue
             await uow.outbox.add(
                 Notice(
-                    kind=NOTE_UPDATE,
                     chat_id=volunteer.telegram_id,
-                    payload=_when(night.session)
-                    | {
-                        "briefing_id": briefing.id,
-                        "volunteer_id": volunteer.id,
-                        "name": volunteer.display_name,
-                        "note": note.text,
-                    },
+                    payload=NoteUpdate(
+                        session=SessionTimes.of(night.session),
+                        briefing_id=briefing.id,
+                        volunteer_id=volunteer.id,
+                        name=volunteer.display_name,
+                        note=note.text,
+                    ),
                     dedupe_key=f"bfnote:{note.id}:{volunteer.id}",
-                    priority=PRIORITY,
                     ref_kind=BRIEFING_REF,
                     ref_id=briefing.id,
                 ),
@@ -392,11 +392,13 @@ async def _unread_alert(
     for chat in recipients:
         await uow.outbox.add(
             Notice(
-                kind=UNREAD_ALERT,
                 chat_id=chat,
-                payload=_when(session) | {"names": names, "total": len(night.confirmed)},
+                payload=UnreadAlert(
+                    session=SessionTimes.of(session),
+                    names=tuple(names),
+                    total=len(night.confirmed),
+                ),
                 dedupe_key=f"bfunread:{session.id}:{chat}",
-                priority=PRIORITY,
             ),
             now=now,
             due_at=None,
@@ -432,27 +434,26 @@ async def briefing_undeliverable(
 
     Runs inside the caller's transaction (delivery.record_outcome).
     """
-    session_id, volunteer_id = item.payload.get("session_id"), item.payload.get("volunteer_id")
-    if not isinstance(session_id, int) or not isinstance(volunteer_id, int):
+    try:
+        sent = codec.decode(item.kind, item.payload)
+    except (KeyError, ValueError, TypeError):
+        return  # a row this version cannot read (or one wiped by retention): nothing to say
+    if not isinstance(sent, BriefingMessage | NoteUpdate | PairsChanged):
+        return
+    session_id, volunteer_id = sent.session.session_id, sent.volunteer_id
+    if volunteer_id is None:
         return
     person = await uow.volunteers.get(volunteer_id)
-    name = person.display_name if person else str(item.payload.get("name", "a volunteer"))
-    payload = {
-        "session_id": session_id,
-        "starts_at": item.payload.get("starts_at"),
-        "ends_at": item.payload.get("ends_at"),
-        "name": name,
-    }
+    name = person.display_name if person else (sent.name or "a volunteer")
+    payload = BriefingUnreachable(session=sent.session, name=name)
     for chat in await coordinator_chats(uow, config):
         if chat == item.chat_id:
             continue
         await uow.outbox.add(
             Notice(
-                kind=UNREACHABLE,
                 chat_id=chat,
                 payload=payload,
                 dedupe_key=f"bfblocked:{session_id}:{volunteer_id}:{chat}",
-                priority=PRIORITY,
             ),
             now=now,
             due_at=None,
@@ -637,7 +638,7 @@ class GotIt:
 
     briefing: Briefing
     changed: bool
-    payload: dict[str, object] | None
+    payload: BriefingMessage | None
 
 
 async def got_it(
@@ -660,5 +661,15 @@ async def got_it(
         if changed:
             briefing = dataclasses.replace(briefing, read_at=now)
         # Its text is wiped a few days after delivery (retention): then only the tap counts.
-        payload = sent.payload if sent is not None and sent.payload else None
-        return GotIt(briefing, changed, payload)
+        return GotIt(briefing, changed, _shown(sent.payload) if sent is not None else None)
+
+
+def _shown(stored: dict[str, object]) -> BriefingMessage | None:
+    """The briefing a row said, or None once retention wiped it (or it cannot be read)."""
+    if not stored:
+        return None
+    try:
+        shown = codec.decode(BRIEFING, stored)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return shown if isinstance(shown, BriefingMessage) else None

@@ -10,6 +10,16 @@ from rota.config import RotaConfig
 from rota.errors import NotFound, NotSignedUp, SessionClosed, TooEarly
 from rota.localtime import format_clock
 from rota.model import Notice, Session, SignUpStatus, Volunteer
+from rota.notices.safety import (
+    CheckInDone,
+    CheckInPrompt,
+    CheckInReminder,
+    HomeDone,
+    HomeNews,
+    HomePrompt,
+    HomeReminder,
+    LateCheckIn,
+)
 from rota.ports import UnitOfWork
 from rota.safety_model import (
     CheckIn,
@@ -21,14 +31,14 @@ from rota.safety_model import (
     WalkState,
 )
 from rota.services import alarms
-from rota.services.common import iso, require_volunteer
+from rota.services.common import require_volunteer
 from rota.services.walks import CHECKIN_TIMERS
 
 CHECKIN_REF = "checkin"
 HOME_REF = "home"
-PROMPT_KINDS = ("checkin_prompt", "checkin_reminder")
+PROMPT_KINDS = (CheckInPrompt.KIND, CheckInReminder.KIND)
 ON_WALK = (WalkState.WALKING.value, WalkState.WALK_OVER.value)  # check-ins can still be open
-HOME_KINDS = ("home_prompt", "home_reminder")
+HOME_KINDS = (HomePrompt.KIND, HomeReminder.KIND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +85,15 @@ async def _close(
         return await _already(uow, checkin.id, pair)
     await uow.safety.cancel_timers(CHECKIN_TIMERS, [checkin.id])
     await uow.outbox.cancel_pending(CHECKIN_REF, checkin.id, list(PROMPT_KINDS))
-    payload = {
-        "by": volunteer.display_name,
-        "at": iso(at),
-        "seq": checkin.seq,
-        "total": checkin.total,
-    }
+    done = CheckInDone(by=volunteer.display_name, at=at, seq=checkin.seq, total=checkin.total)
     # A prompt still being sent counts: it is about to arrive, and must not keep its buttons.
     for sent in await uow.outbox.sent_for(CHECKIN_REF, checkin.id, in_flight=True):
         if sent.kind in PROMPT_KINDS:
             await uow.outbox.add(
                 Notice(
-                    kind="checkin_done",
                     chat_id=sent.chat_id,
-                    payload=payload,
+                    payload=done,
                     dedupe_key=f"checkin_done:{sent.outbox_id}",
-                    priority=1,
                     edit_of=sent.outbox_id,
                 ),
                 now=now,
@@ -102,9 +105,12 @@ async def _close(
         await uow.safety.cancel_timers([TimerKind.REESCALATE], [checkin.escalation_id])
         await alarms.tell_alerted(
             uow,
-            checkin.escalation_id,
-            "late_checkin",
-            {"names": pair.names, "by": volunteer.display_name, "at": iso(at)},
+            LateCheckIn(
+                escalation_id=checkin.escalation_id,
+                names=pair.names,
+                by=volunteer.display_name,
+                at=at,
+            ),
             now,
         )
     await uow.safety.log(
@@ -316,11 +322,9 @@ async def home_safe(
             if sent.kind in HOME_KINDS:
                 await uow.outbox.add(
                     Notice(
-                        kind="home_done",
                         chat_id=sent.chat_id,
-                        payload={"at": iso(now)},
+                        payload=HomeDone(at=now),
                         dedupe_key=f"home_done:{sent.outbox_id}",
-                        priority=1,
                         edit_of=sent.outbox_id,
                     ),
                     now=now,
@@ -330,9 +334,7 @@ async def home_safe(
             await uow.safety.cancel_timers([TimerKind.REESCALATE], [home.escalation_id])
             await alarms.tell_alerted(
                 uow,
-                home.escalation_id,
-                "home_news",
-                {"name": volunteer.display_name, "at": iso(now)},
+                HomeNews(escalation_id=home.escalation_id, name=volunteer.display_name, at=now),
                 now,
             )
         await uow.safety.log(

@@ -6,7 +6,7 @@ import datetime as dtm
 
 from rota.config import RotaConfig
 from rota.errors import NotCoordinator, NotRegistered
-from rota.model import COORDINATOR_TAG, Actor, Session, Volunteer
+from rota.model import COORDINATOR_TAG, Actor, Volunteer
 from rota.ports import UnitOfWork
 
 
@@ -45,16 +45,6 @@ async def coordinator_chats(uow: UnitOfWork, config: RotaConfig) -> list[int]:
     chats = {v.telegram_id for v in await uow.volunteers.with_tag(COORDINATOR_TAG)}
     chats.update(config.admin_ids)
     return sorted(c for c in chats if c is not None)
-
-
-def session_facts(session: Session) -> dict[str, object]:
-    """What a message about a session needs to say, in a JSON-safe form."""
-    return {
-        "session_id": session.id,
-        "starts_at": session.starts_at.isoformat(),
-        "ends_at": session.ends_at.isoformat(),
-        "meeting_point": session.meeting_point,
-    }
 
 
 def iso(instant: dtm.datetime) -> str:

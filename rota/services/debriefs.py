@@ -22,10 +22,11 @@ from enum import StrEnum
 
 from rota.config import RotaConfig
 from rota.model import Notice, Session, SignUpStatus, Volunteer
+from rota.notices.reports import DebriefIncident, DebriefQuestion
 from rota.ports import UnitOfWork, UnitOfWorkFactory
 from rota.ports_reports import Debrief
 from rota.safety_model import LEAD_ROLE
-from rota.services.common import coordinator_chats, iso, load_actor
+from rota.services.common import coordinator_chats, load_actor
 
 MILESTONE = "debrief"
 DEBRIEF_REF = "debrief"
@@ -155,17 +156,15 @@ async def _start(
     for chat in chats:
         await uow.outbox.add(
             Notice(
-                kind="debrief_question",
                 chat_id=chat,
-                payload={
-                    "debrief_id": debrief.id,
-                    "session_id": session.id,
-                    "starts_at": iso(session.starts_at),
-                    "step": 0,
-                    "to_lead": lead is not None,
-                },
+                payload=DebriefQuestion(
+                    debrief_id=debrief.id,
+                    session_id=session.id,
+                    starts_at=session.starts_at,
+                    step=0,
+                    to_lead=lead is not None,
+                ),
                 dedupe_key=f"debrief_question:{debrief.id}:0:{chat}",
-                priority=3,
                 ref_kind=DEBRIEF_REF,
                 ref_id=debrief.id,
             ),
@@ -308,17 +307,15 @@ async def _pass_on(
             continue
         await uow.outbox.add(
             Notice(
-                kind="debrief_incident",
                 chat_id=chat,
-                payload={
-                    "session_id": session.id,
-                    "starts_at": iso(session.starts_at),
-                    "by": me.display_name,
-                    "text": cleaned[:INCIDENT_LIMIT],
-                    "truncated": len(cleaned) > INCIDENT_LIMIT,
-                },
+                payload=DebriefIncident(
+                    session_id=session.id,
+                    starts_at=session.starts_at,
+                    by=me.display_name,
+                    text=cleaned[:INCIDENT_LIMIT],
+                    truncated=len(cleaned) > INCIDENT_LIMIT,
+                ),
                 dedupe_key=f"debrief_incident:{debrief.id}:{chat}",
-                priority=2,
                 ref_kind=DEBRIEF_REF,
                 ref_id=debrief.id,
             ),

@@ -8,6 +8,7 @@ import enum
 from rota.config import RotaConfig
 from rota.errors import NotCoordinator
 from rota.model import Notice, TeamPost
+from rota.notices.signups import LeftGroup
 from rota.ports import UnitOfWork
 from rota.services.common import coordinator_chats, load_actor, require_volunteer
 
@@ -74,10 +75,9 @@ async def left_group(
     async with uow:
         actor = await load_actor(uow, added_by, config) if added_by is not None else None
         by = actor.volunteer.display_name if actor and actor.volunteer else None
-        payload: dict[str, object] = {"title": title[:64], "by": by, "stranger": by is None}
+        payload = LeftGroup(title=title[:64], by=by)
         notices = [
             Notice(
-                kind="left_group",
                 chat_id=chat,
                 payload=payload,
                 # Once per group and day, however many updates the group sent before we left.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rota.config import RotaConfig
 from rota.model import COORDINATOR_TAG, Notice
+from rota.notices.safety import StartedUnreachable
 from rota.ports import UnitOfWork
 from rota.services.common import coordinator_chats
 
@@ -60,11 +61,9 @@ async def report_unreachable(
                 continue
             await uow.outbox.add(
                 Notice(
-                    kind="started_unreachable",
                     chat_id=chat,
-                    payload={"names": sorted(unreachable.values())},
+                    payload=StartedUnreachable(names=tuple(sorted(unreachable.values()))),
                     dedupe_key=f"started_unreachable:{now.date().isoformat()}:{chat}",
-                    priority=1,
                 ),
                 now=now,
                 due_at=None,

@@ -9,6 +9,8 @@ from rota.config import ROTA_WEEKS_SHOWN, RotaConfig
 from rota.errors import InvalidInput, NotFound, SessionClosed
 from rota.localtime import LocalTimeError, local_to_utc, parse_clock, parse_date
 from rota.model import Notice, Role, Session, SessionBoard, SessionStatus
+from rota.notices.base import SessionFacts
+from rota.notices.signups import SessionCancelled
 from rota.planning import plan_sessions
 from rota.ports import UnitOfWork
 from rota.services.boards import build_boards
@@ -16,7 +18,6 @@ from rota.services.common import (
     load_actor,
     require_coordinator,
     require_volunteer,
-    session_facts,
 )
 from rota.services.signups import ensure_open
 from rota.template import RoleSpec
@@ -194,9 +195,10 @@ async def cancel_session(
                 continue
             await uow.outbox.add(
                 Notice(
-                    kind="session_cancelled",
                     chat_id=entry.volunteer.telegram_id,
-                    payload=session_facts(session) | {"role": entry.role.label},
+                    payload=SessionCancelled(
+                        session=SessionFacts.of(session), role=entry.role.label
+                    ),
                     dedupe_key=f"cancelled:{session.id}:{entry.volunteer.id}",
                 ),
                 now=now,

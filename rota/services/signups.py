@@ -25,9 +25,11 @@ from rota.model import (
     SignUpStatus,
     Volunteer,
 )
+from rota.notices.base import SessionFacts
+from rota.notices.signups import LateWithdrawal, Promoted
 from rota.ports import UnitOfWork
 from rota.services.boards import build_boards
-from rota.services.common import coordinator_chats, require_volunteer, session_facts
+from rota.services.common import coordinator_chats, require_volunteer
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,18 +200,18 @@ async def release(
             await uow.signups.release_place(role.id)
     late = confirmed and session.starts_at - now < config.template.late_notice
     if late:
-        facts = session_facts(session) | {
-            "volunteer": shown_as or volunteer.display_name,
-            "role": role.label,
-            "promoted": promoted.display_name if promoted else None,
-        }
+        facts = LateWithdrawal(
+            session=SessionFacts.of(session),
+            volunteer=shown_as or volunteer.display_name,
+            role=role.label,
+            promoted=promoted.display_name if promoted else None,
+        )
         chats = await coordinator_chats(uow, config)
         if config.team_chat_id is not None:
             chats.append(config.team_chat_id)
         for chat in chats:
             await uow.outbox.add(
                 Notice(
-                    kind="late_withdrawal",
                     chat_id=chat,
                     payload=facts,
                     dedupe_key=f"late:{signup.id}:{chat}",
@@ -238,9 +240,8 @@ async def _promote(
         if volunteer.telegram_id is not None:
             await uow.outbox.add(
                 Notice(
-                    kind="promoted",
                     chat_id=volunteer.telegram_id,
-                    payload=session_facts(session) | {"role": role.label},
+                    payload=Promoted(session=SessionFacts.of(session), role=role.label),
                     dedupe_key=f"promoted:{entry.signup.id}",
                 ),
                 now=now,

@@ -43,11 +43,23 @@ from rota.model import (
     SignUpStatus,
     Volunteer,
 )
+from rota.notices.base import SessionFacts
+from rota.notices.staffing import (
+    CoverClosed,
+    CoverFound,
+    CoverOffer,
+    CoverSwap,
+    Reminder,
+    StaffingCallout,
+    Understaffed,
+)
+from rota.notices.staffing import CoverTaken as CoverTakenNotice
+from rota.notices.staffing import Need as CalloutNeed
 from rota.pairing import TRAINED_TAG, make_pairs
 from rota.ports import UnitOfWork, UnitOfWorkFactory
 from rota.ports_staffing import CoverRequest, CoverState, ReminderAnswer
 from rota.safety_model import LEAD_ROLE, ONCALL_ROLE
-from rota.services.common import coordinator_chats, require_volunteer, session_facts
+from rota.services.common import coordinator_chats, require_volunteer
 from rota.services.signups import WithdrawOutcome, ensure_open, release, tags_of
 from rota.services.walks import walkers_of
 
@@ -56,7 +68,7 @@ FIRST_ALERT = "understaffed_1"
 SECOND_ALERT = "understaffed_2"
 SENT = "_sent"  # milestone suffix: that alert found the session short and told people
 COVER_REF = "cover"  # outbox ref_kind of cover offers, so they can be edited once taken
-OFFER_KINDS = ("cover_offer",)
+OFFER_KINDS = (CoverOffer.KIND,)
 
 TAKEN = "Someone else has already taken this place. Thanks anyway!"
 NOT_NEEDED = "That cover request is no longer needed. Thanks anyway!"
@@ -185,7 +197,7 @@ async def send_reminders(
                 await uow.commit()  # too late to be useful: never send it
                 continue
             ahead = local_today(session.starts_at, config.zone) - local_today(now, config.zone)
-            facts = session_facts(session) | {"days": ahead.days}
+            facts = SessionFacts.of(session)
             for entry in await uow.signups.roster([session.id]):
                 person = entry.volunteer
                 if (
@@ -197,9 +209,13 @@ async def send_reminders(
                     continue
                 await uow.outbox.add(
                     Notice(
-                        kind="reminder",
                         chat_id=person.telegram_id,
-                        payload=facts | {"role": entry.role.label, "name": person.display_name},
+                        payload=Reminder(
+                            session=facts,
+                            days=ahead.days,
+                            role=entry.role.label,
+                            name=person.display_name,
+                        ),
                         dedupe_key=f"reminder:{session.id}:{person.id}",
                     ),
                     now=now,
@@ -268,36 +284,42 @@ async def _alert(
         return 0
     open_needs = [n for n in staffing.needs if not n.role.is_full]
     team_chat = config.team_chat_id if open_needs else None
-    facts = session_facts(session) | {"local_date": session.local_date.isoformat(), "again": again}
+    facts = SessionFacts.of(session)
     notices = [
         Notice(
-            kind="understaffed",
             chat_id=chat,
-            payload=facts | {"missing": list(staffing.missing), "callout": team_chat is not None},
+            payload=Understaffed(
+                session=facts,
+                local_date=session.local_date,
+                again=again,
+                missing=tuple(staffing.missing),
+                callout=team_chat is not None,
+            ),
             dedupe_key=f"understaffed:{session.id}:{milestone}:{chat}",
         )
         for chat in await coordinator_chats(uow, config)
     ]
     if team_chat is not None:
-        needs = [
-            {
-                "role_id": n.role.id,
-                "key": n.role.key,
-                "label": n.role.label,
-                "capacity": n.role.capacity,
-                "filled": n.role.filled,
-                "minimum": n.role.minimum,
-                "position": n.role.position,
-                "more": n.more,
-                "trained": n.trained,
-            }
+        needs = tuple(
+            CalloutNeed(
+                role_id=n.role.id,
+                key=n.role.key,
+                label=n.role.label,
+                capacity=n.role.capacity,
+                filled=n.role.filled,
+                minimum=n.role.minimum,
+                position=n.role.position,
+                more=n.more,
+                trained=n.trained,
+            )
             for n in open_needs
-        ]
+        )
         notices.append(
             Notice(
-                kind="staffing_callout",
                 chat_id=team_chat,
-                payload=facts | {"needs": needs},
+                payload=StaffingCallout(
+                    session=facts, local_date=session.local_date, again=again, needs=needs
+                ),
                 dedupe_key=f"callout:{session.id}:{milestone}",
             )
         )
@@ -320,7 +342,7 @@ async def close_lapsed_requests(fresh: UnitOfWorkFactory, *, now: dtm.datetime) 
             if not await uow.staffing.set_cover_state(request.id, new=CoverState.CLOSED, now=now):
                 continue
             facts = await _cover_facts(uow, request)
-            await _retract_offers(uow, request.id, "cover_closed", facts, now=now)
+            await _retract_offers(uow, request.id, facts, now=now)
             await uow.commit()
             done += 1
     return done
@@ -548,16 +570,16 @@ async def _open_request(
     if request is None:  # a double tap racing this one got there first
         raise CoverUnavailable(already)
     await uow.staffing.add_offers(request.id, [v.id for v in candidates])
-    payload = session_facts(session) | {
-        "request_id": request.id,
-        "role": role.label,
-        "requester": volunteer.display_name,
-    }
+    payload = CoverOffer(
+        session=SessionFacts.of(session),
+        request_id=request.id,
+        role=role.label,
+        requester=volunteer.display_name,
+    )
     for person in candidates:
         assert person.telegram_id is not None
         await uow.outbox.add(
             Notice(
-                kind="cover_offer",
                 chat_id=person.telegram_id,
                 payload=payload,
                 dedupe_key=f"cover_offer:{request.id}:{person.id}",
@@ -620,17 +642,13 @@ async def accept_cover(
         )
         requester = await uow.volunteers.get(request.requester_id)
         name = requester.display_name if requester else "someone"
-        facts = session_facts(session) | {
-            "role": role.label,
-            "requester": name,
-            "by": volunteer.display_name,
-        }
+        facts = SessionFacts.of(session)
+        by = volunteer.display_name
         if requester is not None and requester.telegram_id is not None:
             await uow.outbox.add(
                 Notice(
-                    kind="cover_found",
                     chat_id=requester.telegram_id,
-                    payload=facts,
+                    payload=CoverFound(session=facts, role=role.label, requester=name, by=by),
                     dedupe_key=f"cover_found:{request.id}",
                 ),
                 now=now,
@@ -640,17 +658,15 @@ async def accept_cover(
             for chat in await coordinator_chats(uow, config):
                 await uow.outbox.add(
                     Notice(
-                        kind="cover_swap",
                         chat_id=chat,
-                        payload=facts,
+                        payload=CoverSwap(session=facts, role=role.label, requester=name, by=by),
                         dedupe_key=f"cover_swap:{request.id}:{chat}",
                     ),
                     now=now,
                     due_at=None,
                 )
-        await _retract_offers(
-            uow, request.id, "cover_taken", facts, now=now, keep=volunteer.telegram_id
-        )
+        taken = CoverTakenNotice(session=facts, role=role.label, requester=name, by=by)
+        await _retract_offers(uow, request.id, taken, now=now, keep=volunteer.telegram_id)
         await uow.team_posts.mark_dirty(now)
         await uow.commit()
         return CoverTaken(session, role, signup, name)
@@ -670,8 +686,8 @@ async def cancel_cover(
         if not await uow.staffing.set_cover_state(request.id, new=CoverState.CANCELLED, now=now):
             raise CoverUnavailable("That cover request is already closed.")
         session, role = await _request_shift(uow, request)
-        facts = session_facts(session) | {"role": role.label}
-        await _retract_offers(uow, request.id, "cover_closed", facts, now=now)
+        closed = CoverClosed(session=SessionFacts.of(session), role=role.label)
+        await _retract_offers(uow, request.id, closed, now=now)
         await uow.commit()
         return CoverCancelled(session, role)
 
@@ -681,7 +697,7 @@ async def _cancel_open_requests(uow: UnitOfWork, signup_id: int, *, now: dtm.dat
     for request in await uow.staffing.open_cover_requests([signup_id]):
         if await uow.staffing.set_cover_state(request.id, new=CoverState.CANCELLED, now=now):
             facts = await _cover_facts(uow, request)
-            await _retract_offers(uow, request.id, "cover_closed", facts, now=now)
+            await _retract_offers(uow, request.id, facts, now=now)
 
 
 async def _request_shift(uow: UnitOfWork, request: CoverRequest) -> tuple[Session, Role]:
@@ -695,21 +711,20 @@ async def _request_shift(uow: UnitOfWork, request: CoverRequest) -> tuple[Sessio
     return session, role
 
 
-async def _cover_facts(uow: UnitOfWork, request: CoverRequest) -> dict[str, object]:
+async def _cover_facts(uow: UnitOfWork, request: CoverRequest) -> CoverClosed:
     session, role = await _request_shift(uow, request)
-    return session_facts(session) | {"role": role.label}
+    return CoverClosed(session=SessionFacts.of(session), role=role.label)
 
 
 async def _retract_offers(
     uow: UnitOfWork,
     request_id: int,
-    kind: str,
-    payload: dict[str, object],
+    payload: CoverClosed | CoverTakenNotice,
     *,
     now: dtm.datetime,
     keep: int | None = None,
 ) -> None:
-    """Drop offers not yet delivered; edit the delivered ones (except `keep`'s) to `kind`."""
+    """Drop offers not yet delivered; edit the delivered ones (except `keep`'s) to `payload`."""
     await uow.outbox.cancel_pending(COVER_REF, request_id, OFFER_KINDS)
     # An offer being sent at this very moment will arrive: it gets the edit too, which waits
     # for it to be delivered (the dispatcher retries an edit of a message still on its way).
@@ -718,10 +733,9 @@ async def _retract_offers(
             continue
         await uow.outbox.add(
             Notice(
-                kind=kind,
                 chat_id=sent.chat_id,
                 payload=payload,
-                dedupe_key=f"{kind}:{sent.outbox_id}",
+                dedupe_key=f"{payload.KIND}:{sent.outbox_id}",
                 edit_of=sent.outbox_id,
             ),
             now=now,

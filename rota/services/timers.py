@@ -12,11 +12,11 @@ import logging
 
 from rota.config import RotaConfig
 from rota.model import Notice
+from rota.notices.safety import AlertDetail, CheckInPrompt, CheckInReminder, HomeReminder
 from rota.ports import UnitOfWork, UnitOfWorkFactory
 from rota.safety_model import CheckInState, EscalationKind, Timer, TimerKind
 from rota.services import alarms
 from rota.services.checkins import CHECKIN_REF, HOME_REF
-from rota.services.common import iso
 
 LEASE = dtm.timedelta(seconds=30)
 log = logging.getLogger(__name__)
@@ -116,28 +116,26 @@ async def _checkin_timer(
             config=config,
             now=now,
             checkin_id=checkin.id,
-            detail={"seq": checkin.seq, "total": checkin.total, "due_at": iso(checkin.due_at)},
+            detail=AlertDetail(seq=checkin.seq, total=checkin.total, due_at=checkin.due_at),
         )
         await uow.safety.link_checkin(checkin.id, escalation.id)
         return
-    kind = "checkin_prompt" if timer.kind is TimerKind.PROMPT else "checkin_reminder"
+    prompt = CheckInPrompt if timer.kind is TimerKind.PROMPT else CheckInReminder
     for member in pair.members:
         if member.telegram_id is None:
             continue
         partners = [m.name for m in pair.members if m.volunteer_id != member.volunteer_id]
         await uow.outbox.add(
             Notice(
-                kind=kind,
                 chat_id=member.telegram_id,
-                payload={
-                    "checkin_id": checkin.id,
-                    "seq": checkin.seq,
-                    "total": checkin.total,
-                    "due_at": iso(checkin.due_at),
-                    "partners": partners,
-                },
-                dedupe_key=f"{kind}:{checkin.id}:{member.volunteer_id}",
-                priority=1,
+                payload=prompt(
+                    checkin_id=checkin.id,
+                    seq=checkin.seq,
+                    total=checkin.total,
+                    due_at=checkin.due_at,
+                    partners=tuple(partners),
+                ),
+                dedupe_key=f"{prompt.KIND}:{checkin.id}:{member.volunteer_id}",
                 ref_kind=CHECKIN_REF,
                 ref_id=checkin.id,
             ),
@@ -174,18 +172,16 @@ async def _home_timer(
             config=config,
             now=now,
             home_safe_id=home.id,
-            detail={"due_at": iso(home.due_at)},
+            detail=AlertDetail(due_at=home.due_at),
         )
         await uow.safety.link_home_safe(home.id, escalation.id)
         return
     if volunteer.telegram_id is not None:
         await uow.outbox.add(
             Notice(
-                kind="home_reminder",
                 chat_id=volunteer.telegram_id,
-                payload={"home_safe_id": home.id, "due_at": iso(home.due_at)},
+                payload=HomeReminder(home_safe_id=home.id, due_at=home.due_at),
                 dedupe_key=f"home_reminder:{home.id}",
-                priority=1,
                 ref_kind=HOME_REF,
                 ref_id=home.id,
             ),

@@ -13,10 +13,11 @@ from rota.checkin_plan import due_times, effective_plan
 from rota.config import RotaConfig
 from rota.errors import NotCoordinator, SessionClosed
 from rota.model import Notice, RosterEntry, Session, SignUpStatus
+from rota.notices.safety import HomePrompt, PairsProblem, WalkOver, WalkStarted
 from rota.pairing import Walker, make_pairs, walker_from_tags
 from rota.ports import UnitOfWork, UnitOfWorkFactory
 from rota.safety_model import LEAD_ROLE, Pair, TimerKind, WalkState
-from rota.services.common import coordinator_chats, iso, load_actor, require_volunteer
+from rota.services.common import coordinator_chats, load_actor, require_volunteer
 
 CHECKIN_TIMERS = (TimerKind.PROMPT, TimerKind.REMIND, TimerKind.ESCALATE)
 
@@ -59,8 +60,7 @@ async def ensure_pairs(
 async def _tell_coordinators(
     uow: UnitOfWork,
     session: Session,
-    kind: str,
-    payload: dict[str, object],
+    problem: PairsProblem,
     *,
     config: RotaConfig,
     now: dtm.datetime,
@@ -69,11 +69,9 @@ async def _tell_coordinators(
     for chat in await coordinator_chats(uow, config):
         await uow.outbox.add(
             Notice(
-                kind=kind,
                 chat_id=chat,
-                payload=payload | {"starts_at": iso(session.starts_at)},
-                dedupe_key=f"{kind}:{session.id}:{key}:{chat}",
-                priority=1,
+                payload=problem,
+                dedupe_key=f"{problem.KIND}:{session.id}:{key}:{chat}",
             ),
             now=now,
             due_at=None,
@@ -93,8 +91,7 @@ async def _start_walk(
         await _tell_coordinators(
             uow,
             session,
-            "pairs_problem",
-            {"problems": problems},
+            PairsProblem(problems=tuple(problems), starts_at=session.starts_at),
             config=config,
             now=now,
             key="start",
@@ -118,16 +115,14 @@ async def _start_walk(
             partners = [m.name for m in pair.members if m.volunteer_id != member.volunteer_id]
             await uow.outbox.add(
                 Notice(
-                    kind="walk_started",
                     chat_id=member.telegram_id,
-                    payload={
-                        "partners": partners,
-                        "count": len(dues),
-                        "interval": int(plan.interval.total_seconds()),
-                        "first_due": iso(dues[0]) if dues else None,
-                    },
+                    payload=WalkStarted(
+                        partners=tuple(partners),
+                        count=len(dues),
+                        interval=int(plan.interval.total_seconds()),
+                        first_due=dues[0] if dues else None,
+                    ),
                     dedupe_key=f"walk_started:{session.id}:{member.volunteer_id}",
-                    priority=1,
                 ),
                 now=now,
                 due_at=None,
@@ -168,11 +163,9 @@ async def _end_session(
         if volunteer.telegram_id is not None:
             await uow.outbox.add(
                 Notice(
-                    kind="home_prompt",
                     chat_id=volunteer.telegram_id,
-                    payload={"home_safe_id": home.id, "due_at": iso(due)},
+                    payload=HomePrompt(home_safe_id=home.id, due_at=due),
                     dedupe_key=f"home_prompt:{home.id}",
-                    priority=1,
                     ref_kind="home",
                     ref_id=home.id,
                 ),
@@ -268,11 +261,9 @@ async def end_walk(
                 if member.telegram_id is not None:
                     await uow.outbox.add(
                         Notice(
-                            kind="walk_over",
                             chat_id=member.telegram_id,
-                            payload={"by": volunteer.display_name},
+                            payload=WalkOver(by=volunteer.display_name),
                             dedupe_key=f"walk_over:{session.id}:{member.volunteer_id}",
-                            priority=1,
                         ),
                         now=now,
                         due_at=None,

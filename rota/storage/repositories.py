@@ -21,6 +21,7 @@ from rota.model import (
     Invite,
     Notice,
     OutboxItem,
+    Priority,
     Role,
     RosterEntry,
     SentMessage,
@@ -32,6 +33,7 @@ from rota.model import (
     Volunteer,
     VolunteerStatus,
 )
+from rota.notices import codec
 from rota.storage.tables import (
     InviteRow,
     OutboxRow,
@@ -500,19 +502,6 @@ class SqlSignUps:
             SignUpRow.session_id.in_(session_ids), SignUpRow.status.in_(ACTIVE)
         )
 
-    async def is_on(self, session_id: int, volunteer_id: int) -> bool:
-        """Whether this person holds (or waits for) a place on this session."""
-        found = await self._db.scalar(
-            select(SignUpRow.id)
-            .where(
-                SignUpRow.session_id == session_id,
-                SignUpRow.volunteer_id == volunteer_id,
-                SignUpRow.status.in_(ACTIVE),
-            )
-            .limit(1)
-        )
-        return found is not None
-
     async def in_role(self, session_id: int, role_key: str) -> list[RosterEntry]:
         """Confirmed people in one role of one session (the on-call, the lead): a few rows."""
         return await self._entries(
@@ -548,6 +537,7 @@ class SqlOutbox:
 
     def __init__(self, db_session: AsyncSession) -> None:
         self._db = db_session
+        self.added = False  # rows were added in this transaction: ring the dispatcher on commit
 
     async def add(self, notice: Notice, *, now: dtm.datetime, due_at: dtm.datetime | None) -> None:
         await self.add_many([notice], now=now, due_at=due_at)
@@ -560,6 +550,7 @@ class SqlOutbox:
         # in one statement (a hundred alarms at once cost one round trip, not a hundred).
         if not notices:
             return
+        self.added = True
         bind = self._db.get_bind()
         insert_for = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
         statement = insert_for(OutboxRow).on_conflict_do_nothing(index_elements=["dedupe_key"])
@@ -569,9 +560,9 @@ class SqlOutbox:
                 {
                     "kind": notice.kind,
                     "chat_id": notice.chat_id,
-                    "payload": json.dumps(notice.payload, sort_keys=True),
+                    "payload": json.dumps(codec.encode(notice.payload), sort_keys=True),
                     "dedupe_key": notice.dedupe_key,
-                    "priority": notice.priority,
+                    "priority": int(notice.urgency),
                     "ref_kind": notice.ref_kind,
                     "ref_id": notice.ref_id,
                     "edit_of": notice.edit_of,
@@ -660,7 +651,7 @@ class SqlOutbox:
                 kind=row.kind,
                 chat_id=row.chat_id,
                 payload=json.loads(row.payload),
-                priority=row.priority,
+                priority=Priority.of(row.priority),
                 attempts=row.attempts,
                 due_at=row.due_at,
                 created_at=row.created_at,

@@ -505,14 +505,6 @@ class SqlSafety:
         times = [t for t in (pending, leased) if t is not None]
         return min(times) if times else None
 
-    async def pending_timers(self, session_id: int) -> list[tuple[TimerKind, int, dtm.datetime]]:
-        rows = await self._db.execute(
-            select(TimerRow.kind, TimerRow.ref_id, TimerRow.due_at).where(
-                TimerRow.session_id == session_id, TimerRow.state == "pending"
-            )
-        )
-        return [(TimerKind(k), r, d) for k, r, d in rows]
-
     # --- escalations -------------------------------------------------------------------
 
     async def open_escalation(
@@ -713,14 +705,6 @@ class SqlSafety:
                     at=at,
                 )
             )
-
-    async def locations(self, session_id: int) -> dict[int, Location]:
-        rows = await self._db.scalars(
-            select(LocationRow).where(LocationRow.session_id == session_id)
-        )
-        return {
-            r.volunteer_id: Location(r.volunteer_id, r.latitude, r.longitude, r.at) for r in rows
-        }
 
     async def locations_of(
         self, session_id: int, volunteer_ids: Sequence[int]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import logging
+from collections.abc import Callable, Hashable
 from types import TracebackType
 from typing import Self
 
@@ -39,6 +40,8 @@ from rota.storage.retention_repository import SqlRetention
 from rota.storage.safety_repository import SqlSafety
 from rota.storage.staffing_repository import SqlStaffing
 
+log = logging.getLogger(__name__)
+
 
 class SqlAlchemyUnitOfWork:
     """Everything done inside `async with` commits together on commit(), else rolls back."""
@@ -58,9 +61,15 @@ class SqlAlchemyUnitOfWork:
     my_data: MyDataRepository
     memo: dict[Hashable, object]
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        on_outbox_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._db: AsyncSession | None = None
+        self._on_outbox_commit = on_outbox_commit
+        self._outbox: SqlOutbox | None = None
 
     async def __aenter__(self) -> Self:
         self._db = self._sessions()
@@ -68,7 +77,7 @@ class SqlAlchemyUnitOfWork:
         self.invites = SqlInvites(self._db)
         self.sessions = SqlSessions(self._db)
         self.signups = SqlSignUps(self._db)
-        self.outbox = SqlOutbox(self._db)
+        self.outbox = self._outbox = SqlOutbox(self._db)
         self.team_posts = SqlTeamPosts(self._db)
         self.safety = SqlSafety(self._db)
         self.erasure = SqlErasure(self._db)
@@ -94,12 +103,24 @@ class SqlAlchemyUnitOfWork:
             self._db = None
 
     async def commit(self) -> None:
+        """Commit; if outbox rows went in, tell the dispatcher (after the commit, not before:
+        it must find them)."""
         assert self._db is not None
         await self._db.commit()
+        outbox = self._outbox
+        if outbox is not None and outbox.added:
+            outbox.added = False
+            if self._on_outbox_commit is not None:
+                try:
+                    self._on_outbox_commit()
+                except Exception:  # the rows are committed: the periodic sweep still sends them
+                    log.exception("could not wake the dispatcher after a commit")
 
     async def rollback(self) -> None:
         assert self._db is not None
         await self._db.rollback()
+        if self._outbox is not None:
+            self._outbox.added = False  # rolled back: nothing new to deliver
 
 
 class SqlAlchemyUnitOfWorkFactory:
@@ -108,6 +129,8 @@ class SqlAlchemyUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Called after any commit that added outbox rows; the bot wires it to the dispatcher.
+        self.on_outbox_commit: Callable[[], None] | None = None
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self._sessions)
+        return SqlAlchemyUnitOfWork(self._sessions, self.on_outbox_commit)

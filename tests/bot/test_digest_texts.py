@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dtm
+
 from bot.safety_texts import alert_digest, digest_answer, taken_digest
+from rota.notices.safety import Alert, AlertDetail, AlertTaken, Member
 from rota.services.alarms import ListedChange
 
 ZONE = "Europe/London"
 
 
-def _payload(n: int, kind: str = "missed_checkin") -> dict[str, object]:
-    return {
-        "escalation_id": n,
-        "kind": kind,
-        "step": 1,
-        "names": f"Walker{n:04d}a and Walker{n:04d}b",
-        "members": [
-            {"name": f"Walker{n:04d}a", "phone": "+44 7700 900123"},
-            {"name": f"Walker{n:04d}b", "phone": None},
-        ],
-        "seq": 2,
-        "total": 7,
-        "due_at": "2026-12-02T20:00:00+00:00",
-        "last_checkin_at": "2026-12-02T19:30:00+00:00",
-        "last_checkin_by": f"Walker{n:04d}a",
-    }
+AT = dtm.datetime(2026, 12, 2, 19, tzinfo=dtm.UTC)
+
+
+def _payload(n: int, kind: str = "missed_checkin") -> Alert:
+    return Alert(
+        escalation_id=n,
+        kind=kind,
+        step=1,
+        names=f"Walker{n:04d}a and Walker{n:04d}b",
+        members=(
+            Member(name=f"Walker{n:04d}a", phone="+44 7700 900123"),
+            Member(name=f"Walker{n:04d}b", phone=None),
+        ),
+        starts_at=AT,
+        ends_at=AT + dtm.timedelta(hours=4),
+        detail=AlertDetail(seq=2, total=7, due_at=AT + dtm.timedelta(hours=1)),
+        last_checkin_at=AT + dtm.timedelta(minutes=30),
+        last_checkin_by=f"Walker{n:04d}a",
+    )
 
 
 def test_a_thousand_alarms_fit_in_parts_that_telegram_accepts_and_name_everyone() -> None:
@@ -50,15 +57,14 @@ def test_a_few_alarms_are_one_message_and_a_repeat_says_so() -> None:
 
 
 def test_names_are_escaped() -> None:
-    payload = _payload(1) | {"names": "<b>Eve</b> & Co"}
+    payload = dataclasses.replace(_payload(1), names="<b>Eve</b> & Co")
     (part,) = alert_digest([payload, _payload(2)], ZONE, repeat=False)
     assert "&lt;b&gt;Eve&lt;/b&gt; &amp; Co" in part.text
 
 
 def test_taken_and_resolved_digests_name_who_and_how_many() -> None:
-    payloads = [
-        {"names": f"P{n}", "by": "Cora", "at": "2026-12-02T20:05:00+00:00"} for n in range(3)
-    ]
+    at = dtm.datetime(2026, 12, 2, 20, 5, tzinfo=dtm.UTC)
+    payloads = [AlertTaken(escalation_id=n, names=f"P{n}", by="Cora", at=at) for n in range(3)]
     (taken,) = taken_digest(payloads, ZONE, resolved=False)
     assert taken.text.startswith("✋ <b>Cora</b> is dealing with 3 alerts:")
     (done,) = taken_digest(payloads, ZONE, resolved=True)

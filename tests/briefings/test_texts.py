@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dtm
+from typing import Any
 
 import pytest
 
 from bot import briefing_texts, notices
 from bot.fake_telegram import parse_html, utf16_len
 from rota.model import OutboxItem
+from rota.notices import codec
 
 ZONE = "Europe/London"
 WHEN = {
@@ -50,6 +52,11 @@ def _item(kind: str, payload: dict[str, object]) -> OutboxItem:
     )
 
 
+def _typed(stored: dict[str, object], kind: str = "briefing") -> Any:
+    """A payload in the shape rows are stored in, read as the renderer gets it."""
+    return codec.decode(kind, stored)
+
+
 def _shown(html: str) -> str:
     text, _entities = parse_html(html)  # raises like Telegram on bad HTML
     assert utf16_len(text) <= 4096
@@ -84,7 +91,9 @@ def test_the_briefing_shows_every_part() -> None:
 
 def test_read_it_shows_when_and_no_notes_says_so() -> None:
     read = briefing_texts.briefing(
-        BRIEFING | {"notes": []}, ZONE, read_at=dtm.datetime(2026, 12, 2, 16, 7, tzinfo=dtm.UTC)
+        _typed(BRIEFING | {"notes": []}),
+        ZONE,
+        read_at=dtm.datetime(2026, 12, 2, 16, 7, tzinfo=dtm.UTC),
     )
     shown = _shown(read)
     assert "✅ Read at 16:07. Thank you!" in shown
@@ -95,7 +104,7 @@ def test_read_it_shows_when_and_no_notes_says_so() -> None:
 def test_nobody_on_call_or_leading_and_no_pair_yet_are_said_plainly() -> None:
     shown = _shown(
         briefing_texts.briefing(
-            BRIEFING | {"lead": [], "oncall": [], "partners": [], "pair": None}, ZONE
+            _typed(BRIEFING | {"lead": [], "oncall": [], "partners": [], "pair": None}), ZONE
         )
     )
     assert "Team lead: nobody has signed up yet" in shown
@@ -111,7 +120,7 @@ def test_a_hundred_people_and_the_longest_notes_still_fit_in_one_message() -> No
         "notes": ["Ugly Mugs: " + "a description of the man and his car. " * 90],
     }
     assert utf16_len(str(big["notes"])) > 3400
-    shown = _shown(briefing_texts.briefing(big, ZONE))
+    shown = _shown(briefing_texts.briefing(_typed(big), ZONE))
     assert "Walker: 96" in shown  # the team is summarised, the notes are whole
     assert str(big["notes"][0]).strip() in shown  # type: ignore[index]
     assert "You're Walker, walking with Tia." in shown
@@ -122,7 +131,7 @@ def test_a_hundred_people_and_the_longest_notes_still_fit_in_one_message() -> No
         "pairs": [short[i : i + 2] for i in range(0, 96, 2)],
         "notes": [],
     }
-    shown = _shown(briefing_texts.briefing(roomy, ZONE))
+    shown = _shown(briefing_texts.briefing(_typed(roomy), ZONE))
     assert "Drop-in: Vol 096, Vol 097, Vol 098, Vol 099" in shown
     assert "48. Vol 094 and Vol 095" in shown
 
@@ -133,7 +142,7 @@ def test_when_nothing_else_helps_the_notes_are_cut_and_it_says_so() -> None:
         "checklist": [f"{n} " + "k" * 76 for n in range(20)],
         "notes": ["N" * 3500],
     }
-    shown = _shown(briefing_texts.briefing(huge, ZONE))
+    shown = _shown(briefing_texts.briefing(_typed(huge), ZONE))
     assert "cut short to fit" in shown
 
 
@@ -168,7 +177,11 @@ def test_every_other_notice_renders(kind: str, payload: dict[str, object], expec
 
 def test_a_long_unread_list_is_cut_to_fit() -> None:
     names = [f"{'x' * 60} {n}" for n in range(300)]
-    shown = _shown(briefing_texts.unread_alert(WHEN | {"names": names, "total": 300}, ZONE))
+    shown = _shown(
+        briefing_texts.unread_alert(
+            _typed(WHEN | {"names": names, "total": 300}, "briefing_unread"), ZONE
+        )
+    )
     assert "more" in shown
 
 

@@ -17,6 +17,7 @@ from rota.storage.engine import create_engine
 from rota.storage.migrate import upgrade
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.cli.conftest import assert_one_line_error, clean_env, rotabot, sqlite_url
+from tests.notices import raw
 
 NOW = dtm.datetime.now(dtm.UTC)
 OLD = NOW - dtm.timedelta(days=400)
@@ -34,7 +35,7 @@ async def database(tmp_path: Path) -> Path:
         async with uow() as u:
             for when, chat in ((OLD, 1), (OLD, 2), (FRESH, 3), (OLD, 4)):
                 await u.outbox.add(
-                    Notice(kind="briefing", chat_id=chat, payload={"names": "Zephyrine"}),
+                    Notice(payload=raw("briefing", names="Zephyrine"), chat_id=chat),
                     now=when,
                     due_at=None,
                 )

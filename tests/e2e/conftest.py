@@ -15,10 +15,9 @@ import pytest
 from apscheduler.schedulers.base import STATE_PAUSED
 from sqlalchemy import select
 
-from bot.app import build_application
+from bot.app import running_jobs_done, start_app
 from bot.config import Settings
 from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
-from bot.jobs.sessions import run_session_sync
 from bot.pacing import UNPACED_CHATS, Limits
 from rota.clock import FakeClock
 from rota.config import RotaConfig
@@ -28,6 +27,8 @@ from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, ZONE, DbInfo
 
 T = TypeVar("T")
+# The long-poll the tests have always used against the fake (`rotabot run` waits 10 s).
+POLL_TIMEOUT = dtm.timedelta(seconds=1)
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
@@ -88,7 +89,7 @@ class Harness:
         if scheduler.running:
             if scheduler.state != STATE_PAUSED:
                 raise AssertionError("take snapshots inside `with bot.jobs_paused():`")
-            await _running_jobs_done(self.app, 10.0)
+            await running_jobs_done(self.app, 10.0)
         tables: Snapshot = {}
         async with self.uow.engine.connect() as conn:
             for table in Base.metadata.sorted_tables:
@@ -128,24 +129,7 @@ class Harness:
             scheduler.resume()
 
 
-async def _running_jobs_done(app: Any, within: float) -> None:
-    """Wait (at most `within` s) for the job-queue jobs running now to finish."""
-    executor = app.job_queue.scheduler._lookup_executor("default")
-    running = set(getattr(executor, "_pending_futures", ()))
-    if running:
-        await asyncio.wait(running, timeout=within)
-
-
-async def _stop_jobs(app: Any) -> None:
-    """Pause the scheduler and let a sweep under way finish before the app stops: stopping
-    cancels it, and a task cancelled inside a transaction can leave its connection unclosed
-    (a ResourceWarning that fails a later, unrelated test)."""
-    if app.job_queue is not None and app.job_queue.scheduler.running:
-        app.job_queue.scheduler.pause()
-        await _running_jobs_done(app, 10.0)
-
-
-async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 5.0) -> T:
+async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 15.0) -> T:
     """Re-run an async check until it returns something truthy (for state kept in the DB)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
@@ -190,28 +174,19 @@ async def running_bot(
     coordinator = tg.user("Cora", username="cora", user_id=ADMIN_ID)
     engine = db.engine()
     uow = SqlAlchemyUnitOfWorkFactory(engine)
-    app = build_application(
-        make_settings(tg, db, config, **settings), clock=clock, uow=uow, pacing=pacing
-    )
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    # Sync before the job queue starts: its own start-up sync then finds nothing to do,
-    # instead of racing the test (run_job finds no job once the scheduler has taken it).
-    await run_session_sync(app.bot_data.deps)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    harness = Harness(app=app, tg=tg, clock=clock, coordinator=coordinator, uow=uow)
     try:
-        await coordinator.send("/start")
-        await coordinator.wait_for("Welcome")
-        yield harness
+        async with start_app(
+            make_settings(tg, db, config, **settings),
+            clock=clock,
+            uow=uow,
+            pacing=pacing,
+            poll_timeout=POLL_TIMEOUT,
+        ) as app:
+            harness = Harness(app=app, tg=tg, clock=clock, coordinator=coordinator, uow=uow)
+            await coordinator.send("/start")
+            await coordinator.wait_for("Welcome")
+            yield harness
     finally:
-        await app.updater.stop()
-        await _stop_jobs(app)
-        await app.stop()
-        await app.shutdown()
         await engine.dispose()
 
 
@@ -322,35 +297,23 @@ async def another_app(
     without it, it is a worker that only sweeps: it never calls getUpdates, so it does not
     fight the first one for updates (Telegram answers a second poller with 409 Conflict).
     """
-    from bot import jobs  # the scheduling the real post_init does, for the sweep-only worker
-
     engine = db.engine()
     uow = SqlAlchemyUnitOfWorkFactory(engine)
-    app = build_application(
-        make_settings(tg, db, config, **settings), clock=clock, uow=uow, pacing=pacing
-    )
-    await app.initialize()
     try:
-        if poll:
-            assert app.post_init is not None
-            await app.post_init(app)
-        else:
-            jobs.schedule(app.job_queue, ZONE)
-        await app.start()
-        if poll:
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        yield Harness(app=app, tg=tg, clock=clock, coordinator=tg.users[ADMIN_ID], uow=uow)
+        async with start_app(
+            make_settings(tg, db, config, **settings),
+            clock=clock,
+            uow=uow,
+            pacing=pacing,
+            poll=poll,
+            poll_timeout=POLL_TIMEOUT,
+        ) as app:
+            yield Harness(app=app, tg=tg, clock=clock, coordinator=tg.users[ADMIN_ID], uow=uow)
     finally:
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await _stop_jobs(app)
-            await app.stop()
-        await app.shutdown()
         await engine.dispose()
 
 
-async def outbox_settled(bot: Harness, within: float = 5.0) -> bool:
+async def outbox_settled(bot: Harness, within: float = 15.0) -> bool:
     """Wait until the outbox has nothing pending or in flight (a send may still be recording)."""
 
     async def nothing_left() -> bool:
@@ -360,7 +323,7 @@ async def outbox_settled(bot: Harness, within: float = 5.0) -> bool:
     return await eventually(nothing_left, within=within)
 
 
-async def edited_to(message: BotMessage, needle: str, within: float = 5.0) -> BotMessage:
+async def edited_to(message: BotMessage, needle: str, within: float = 15.0) -> BotMessage:
     """Wait until this very message (edited in place) shows `needle`; fail if it never does."""
 
     async def shows() -> bool:

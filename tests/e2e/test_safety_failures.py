@@ -25,6 +25,7 @@ from unittest import mock
 
 import pytest
 
+from bot.app import running_jobs_done
 from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.jobs.safety import run_reachability_check, run_safety_tick
 from rota.clock import FakeClock, SystemClock
@@ -113,10 +114,13 @@ async def _dispatch(bot: Harness) -> None:
 async def _settled(bot: Harness) -> None:
     """Deliver whatever is still queued (e.g. the briefings, on a slow machine) before a
     test injects failures, so the failures land on the messages the test is about."""
+    await running_jobs_done(bot.app, 10.0)  # a sweep that started before the pause finishes
+    await sends_landed(bot)
     for _ in range(10):
         if not await _pending(bot):
             return
         await _dispatch(bot)
+        await sends_landed(bot)
     assert await _pending(bot) == []
 
 
@@ -799,6 +803,7 @@ async def test_a_process_holding_its_fill_of_rows_still_claims_alarms(bot: Harne
     crew = await Crew(bot).walking()
     deps = bot.app.bot_data.deps
     with bot.jobs_paused():
+        await _settled(bot)
         backlog = range(-dispatch.MAX_IN_FLIGHT, 0)
         deps.hold(backlog)  # as if a long backlog were on its way
         bot.clock.set(night(19, 40))  # the reminders (19:35) and the alert (19:40) fall due

@@ -21,6 +21,7 @@ from rota.model import Notice, OutboxItem
 from rota.services import delivery, signups
 from rota.storage.tables import OutboxRow
 from tests.conftest import TEMPLATE, DbInfo
+from tests.notices import raw
 from tests.services.helpers import (
     Uow,
     add_volunteers,
@@ -196,7 +197,9 @@ async def test_last_place_goes_to_exactly_one_of_four_racing_processes(
 async def test_concurrent_outbox_claimers_never_share_a_row(uow: Uow, clock: FakeClock) -> None:
     async with uow() as u:
         for n in range(20):
-            await u.outbox.add(Notice(kind=f"n{n}", chat_id=n), now=clock.now(), due_at=None)
+            await u.outbox.add(
+                Notice(payload=raw(f"n{n}"), chat_id=n), now=clock.now(), due_at=None
+            )
         await u.commit()
     await _warm_pool(uow, 10)
 

@@ -13,6 +13,7 @@ from rota.config import RotaConfig
 from rota.model import Notice
 from rota.services import delivery
 from rota.storage.tables import VolunteerRow
+from tests.notices import raw
 from tests.services.helpers import Uow, count, fetch, first_session, join_team
 
 INDIA = dtm.timezone(dtm.timedelta(hours=5, minutes=30))
@@ -49,7 +50,7 @@ async def test_instants_from_every_kind_of_read_are_aware_utc(
     board = await first_session(uow, config, clock)
     volunteer = await join_team(uow, config, clock, 5)
     async with uow() as u:
-        await u.outbox.add(Notice(kind="hello", chat_id=5), now=clock.now(), due_at=None)
+        await u.outbox.add(Notice(payload=raw("hello"), chat_id=5), now=clock.now(), due_at=None)
         await u.commit()
 
     async with uow() as u:

@@ -6,7 +6,8 @@ import datetime as dtm
 
 import pytest
 
-from bot import report_notices, report_texts
+from bot import notices, report_texts
+from bot.notice_registry import entries
 from rota.model import OutboxItem
 from rota.services.debriefs import COUNT_KEYS, QUESTIONS, CountProblem, is_no_incident, parse_count
 
@@ -29,19 +30,17 @@ def item(kind: str, **payload: object) -> OutboxItem:
 
 def test_the_first_question_to_the_lead_and_to_the_coordinators() -> None:
     starts = "2026-12-02T19:00:00+00:00"
-    lead = report_notices.render(item("debrief_question", starts_at=starts, to_lead=True), ZONE)
+    lead = notices.render(item("debrief_question", starts_at=starts, to_lead=True), ZONE)
     assert lead is not None
     assert "Debrief · Wed 2 Dec · 1/10" in lead.text
     assert "don't include names" in lead.text
-    coordinators = report_notices.render(
-        item("debrief_question", starts_at=starts, to_lead=False), ZONE
-    )
+    coordinators = notices.render(item("debrief_question", starts_at=starts, to_lead=False), ZONE)
     assert coordinators is not None
     assert "whoever answers first takes it" in coordinators.text
 
 
 def test_the_incident_note_is_escaped_and_marked_when_cut() -> None:
-    out = report_notices.render(
+    out = notices.render(
         item(
             "debrief_incident",
             starts_at="2026-12-02T19:00:00+00:00",
@@ -57,8 +56,13 @@ def test_the_incident_note_is_escaped_and_marked_when_cut() -> None:
     assert "cut short" in out.text
 
 
-def test_other_kinds_are_not_ours() -> None:
-    assert report_notices.render(item("promoted"), ZONE) is None
+def test_the_report_kinds_are_rendered_by_the_report_feature() -> None:
+    mine = {
+        cls.KIND
+        for cls, entry in entries().items()
+        if entry.render.__module__ == "bot.report_notices"
+    }
+    assert mine == {"debrief_question", "debrief_incident"}
 
 
 def test_every_question_has_words() -> None:

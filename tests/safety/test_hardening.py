@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dtm
 
 import pytest
@@ -19,6 +20,8 @@ from bot import safety_texts
 from rota.checkin_plan import counts_from, may_check_in
 from rota.errors import NotSignedUp, SessionClosed, TooEarly
 from rota.model import SignUpStatus
+from rota.notices import codec
+from rota.notices.safety import Alert, Member, TeamAlert
 from rota.safety_model import Audience
 from rota.services import alarms, checkins, people, walks
 from rota.storage.tables import OutboxRow
@@ -323,11 +326,20 @@ def test_any_group_is_the_team_audience_even_one_not_configured(night: Night) ->
     assert alarms.audience_of(TEAM_CHAT, config).value == "team"
     assert alarms.audience_of(-100_123, config).value == "team"
     assert alarms.audience_of(CORA, config).value == "responders"
-    full = {"names": "Ana", "members": [{"name": "Ana", "phone": "1"}], "future_field": 1}
-    assert alarms.alert_payload(full, alarms.audience_of(TEAM_CHAT, config)) == {
-        "names": "Ana",
-        "audience": "team",
-    }
+    alert = Alert(
+        escalation_id=1,
+        kind="sos",
+        step=1,
+        names="Ana",
+        members=(Member(name="Ana", phone="1"),),
+        starts_at=at(19),
+        ends_at=at(23),
+    )
+    team = codec.encode(alert.for_team())
+    assert "members" not in team
+    assert team["audience"] == "team"
+    assert isinstance(codec.decode("alert", team), TeamAlert)
+    assert isinstance(codec.decode("alert", codec.encode(alert)), Alert)
 
 
 # --- 8. a live location during an SOS -----------------------------------------------------
@@ -420,15 +432,18 @@ def test_the_team_copy_renders_who_and_that_the_coordinators_have_the_details() 
         "last_checkin_at": None,
         "last_checkin_by": None,
     }
-    team = alarms.alert_payload(full, Audience.TEAM)
-    responders = alarms.alert_payload(full, Audience.RESPONDERS)
+    # As stored (today's shape and any older row alike), read as the renderer gets them.
+    team = codec.decode("alert", full | {"audience": Audience.TEAM.value})
+    responders = codec.decode("alert", full | {"audience": Audience.RESPONDERS.value})
+    assert isinstance(team, TeamAlert)
+    assert isinstance(responders, Alert)
     shown = safety_texts.alert(team, "Europe/London", repeat=False)
     assert "SOS from Nell" in shown
     assert safety_texts.TEAM_DETAILS in shown
     assert NELL_PHONE not in shown
     assert NELL_PHONE in safety_texts.alert(responders, "Europe/London", repeat=False)
     (part,) = safety_texts.alert_digest(
-        [team, team | {"names": "Tia"}], "Europe/London", repeat=False
+        [team, dataclasses.replace(team, names="Tia")], "Europe/London", repeat=False
     )
     assert safety_texts.TEAM_DETAILS in part.text
     assert TIA_PHONE not in part.text

@@ -193,6 +193,8 @@ async def test_a_shared_location_goes_with_the_alert(night: Night) -> None:
         "latitude": 51.5142,
         "longitude": -0.0931,
         "at": at(19, 20).isoformat(),
+        "live": False,  # a missed check-in: the place stays where it was seen
+        "name": None,
     }
     assert rows[1].ref_id == rows[0].ref_id
 

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from rota.clock import FakeClock
-from rota.model import EditTarget, Notice, OutboxItem, SentMessage
+from rota.model import EditTarget, Notice, OutboxItem, Priority, SentMessage
 from rota.services import delivery
 from rota.services.delivery import GiveUp, RetryLater, Sent
 from rota.storage.tables import OutboxRow
+from tests.notices import raw
 from tests.services.helpers import Uow, fetch
 
 MINUTE = dtm.timedelta(minutes=1)
@@ -30,7 +31,12 @@ async def _add(
 ) -> None:
     async with uow() as u:
         await u.outbox.add(
-            Notice(kind=kind, chat_id=chat_id, priority=priority, dedupe_key=dedupe_key),
+            Notice(
+                payload=raw(kind),
+                chat_id=chat_id,
+                priority=Priority.of(priority),
+                dedupe_key=dedupe_key,
+            ),
             now=now,
             due_at=due_at,
         )
@@ -123,7 +129,9 @@ async def test_claim_leases_the_row_until_the_lease_ends(uow: Uow, clock: FakeCl
 async def test_claimed_item_carries_the_notice(uow: Uow, clock: FakeClock) -> None:
     async with uow() as u:
         await u.outbox.add(
-            Notice(kind="promoted", chat_id=42, payload={"role": "Walker", "n": 2}, priority=3),
+            Notice(
+                payload=raw("promoted", role="Walker", n=2), chat_id=42, priority=Priority.BRIEFING
+            ),
             now=clock.now(),
             due_at=None,
         )
@@ -287,7 +295,7 @@ async def test_an_edit_target_is_read_in_one_go_through_the_rows_life(
 
 async def _add_edit(uow: Uow, now: dtm.datetime, kind: str, of: int) -> None:
     async with uow() as u:
-        await u.outbox.add(Notice(kind=kind, chat_id=1, edit_of=of), now=now, due_at=None)
+        await u.outbox.add(Notice(payload=raw(kind), chat_id=1, edit_of=of), now=now, due_at=None)
         await u.commit()
 
 

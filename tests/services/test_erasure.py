@@ -44,6 +44,7 @@ from rota.storage.tables import (
     VolunteerRow,
 )
 from tests.conftest import ADMIN_ID
+from tests.notices import raw
 from tests.safety.support import CORA, NELL, TIA, Night, at, make_night, outbox_rows, send
 from tests.services.helpers import Uow, fetch, join_team, snapshot, volunteer_row
 
@@ -252,9 +253,10 @@ async def _eventful(night: Night) -> None:
         )
         await work.outbox.add(
             Notice(
-                kind="debrief_incident",
                 chat_id=CORA,
-                payload={"text": "Zephyrine was followed near the arches", "by": "Lena"},
+                payload=raw(
+                    "debrief_incident", text="Zephyrine was followed near the arches", by="Lena"
+                ),
             ),
             now=night.clock.now(),
             due_at=None,
@@ -381,7 +383,7 @@ async def _sam(uow: Uow, config: RotaConfig, clock: FakeClock) -> Volunteer:
     )
     async with uow() as work:
         await work.outbox.add(
-            Notice(kind="reminder", chat_id=ADMIN_ID, payload={"name": "Sam Lee"}),
+            Notice(payload=raw("reminder", name="Sam Lee"), chat_id=ADMIN_ID),
             now=clock.now(),
             due_at=None,
         )

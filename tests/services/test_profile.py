@@ -11,6 +11,7 @@ from rota.model import Notice
 from rota.services import people, signups
 from rota.services.erasure import FORMER_VOLUNTEER
 from rota.storage.tables import VolunteerRow
+from tests.notices import raw
 from tests.services.helpers import (
     Uow,
     filled,
@@ -163,8 +164,12 @@ async def test_forget_me_deletes_pending_messages_to_their_chat(
 ) -> None:
     await join_team(uow, config, clock, 5)
     async with uow() as u:
-        await u.outbox.add(Notice(kind="reminder", chat_id=5), now=clock.now(), due_at=None)
-        await u.outbox.add(Notice(kind="reminder", chat_id=6), now=clock.now(), due_at=None)
+        await u.outbox.add(
+            Notice(payload=raw("reminder"), chat_id=5), now=clock.now(), due_at=None
+        )
+        await u.outbox.add(
+            Notice(payload=raw("reminder"), chat_id=6), now=clock.now(), due_at=None
+        )
         await u.commit()
 
     await people.forget_me(uow(), telegram_id=5, config=config, now=clock.now())

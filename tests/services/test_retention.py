@@ -31,6 +31,7 @@ from rota.storage.tables import (
 from rota.template import RetentionPolicy
 from tests.briefings.support import BRIEF_AT, briefing_of, read
 from tests.briefings.support import tick as briefing_tick
+from tests.notices import raw
 from tests.reports.support import MONTH, VERA, make_october
 from tests.safety.support import TIA, make_night
 from tests.services.helpers import Uow, add_volunteers, fetch
@@ -78,9 +79,8 @@ async def message(
     async with uow() as u:
         await u.outbox.add(
             Notice(
-                kind=kind,
                 chat_id=chat_id,
-                payload=PAYLOAD if payload is None else payload,
+                payload=raw(kind, **(PAYLOAD if payload is None else payload)),
                 dedupe_key=key,
                 ref_kind=ref[0] if ref else None,
                 ref_id=ref[1] if ref else None,

@@ -14,6 +14,7 @@ from rota.services import people, sessions
 from rota.services.delivery import Sent, claim_due, record_outcome
 from rota.storage.tables import OutboxRow
 from tests.conftest import ADMIN_ID
+from tests.notices import raw
 from tests.services.helpers import Uow, fetch, first_session, join, join_team, role_id
 
 
@@ -45,7 +46,9 @@ async def test_forgetting_deletes_delivered_messages_and_hides_the_name_in_alert
     await join_team(uow, config, clock, 5, name="Priya")
     await join(uow, config, clock, 5, role_id(board, "dropin"))
     async with uow() as work:
-        await work.outbox.add(Notice(kind="promoted", chat_id=5), now=clock.now(), due_at=None)
+        await work.outbox.add(
+            Notice(payload=raw("promoted"), chat_id=5), now=clock.now(), due_at=None
+        )
         await work.commit()
     (item,) = await claim_due(uow(), now=clock.now())
     await record_outcome(uow(), item, Sent(message_id=1), now=clock.now())
@@ -66,7 +69,7 @@ async def test_two_workers_recording_the_same_notice_leave_one_row_and_no_error(
     async def record() -> None:
         async with uow() as work:
             await work.outbox.add(
-                Notice(kind="promoted", chat_id=9, dedupe_key="same"),
+                Notice(payload=raw("promoted"), chat_id=9, dedupe_key="same"),
                 now=clock.now(),
                 due_at=None,
             )
@@ -81,12 +84,12 @@ async def test_incident_text_is_scrubbed_once_delivered(
 ) -> None:
     async with uow() as work:
         await work.outbox.add(
-            Notice(kind="debrief_incident", chat_id=ADMIN_ID, payload={"text": "a man in a van"}),
+            Notice(payload=raw("debrief_incident", text="a man in a van"), chat_id=ADMIN_ID),
             now=clock.now(),
             due_at=None,
         )
         await work.outbox.add(
-            Notice(kind="promoted", chat_id=5, payload={"role": "Walker"}),
+            Notice(payload=raw("promoted", role="Walker"), chat_id=5),
             now=clock.now(),
             due_at=None,
         )
@@ -103,7 +106,7 @@ async def test_a_claim_takes_no_more_rows_than_its_limit(
     async with uow() as work:
         for chat in range(10):
             await work.outbox.add(
-                Notice(kind="promoted", chat_id=chat), now=clock.now(), due_at=None
+                Notice(payload=raw("promoted"), chat_id=chat), now=clock.now(), due_at=None
             )
         await work.commit()
     first = await claim_due(uow(), now=clock.now(), limit=3)

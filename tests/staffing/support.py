@@ -45,7 +45,6 @@ NELL, VERA = 102, 105  # new walkers
 DEE, DAN = 401, 402  # no tags: drop-in only
 CORA = 201  # coordinator, on call
 DOT = 202  # coordinator, not on the rota
-GONE = 601  # trained, then removed from the team
 
 PEOPLE: dict[int, tuple[str, tuple[str, ...]]] = {
     LENA: ("Lena", ("lead", "trained")),

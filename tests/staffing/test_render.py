@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dtm
+from typing import Any
 
 import pytest
 
 from bot import keyboards, notices, staffing_notices
 from bot import staffing_texts as words
+from bot.notice_registry import entries
 from rota.model import OutboxItem
+from rota.notices import codec
 
 START = "2026-12-02T19:00:00+00:00"
 END = "2026-12-02T23:00:00+00:00"
@@ -42,6 +45,11 @@ PAYLOADS: dict[str, dict[str, object]] = {
 }
 
 
+def _typed(kind: str, stored: dict[str, object]) -> Any:
+    """A payload in the shape rows are stored in, read as the renderer gets it."""
+    return codec.decode(kind, stored)
+
+
 def item(kind: str, payload: dict[str, object]) -> OutboxItem:
     at = dtm.datetime(2026, 12, 1, 19, tzinfo=dtm.UTC)
     return OutboxItem(1, kind, 5, payload, 5, 1, at, at)
@@ -56,8 +64,13 @@ def test_every_staffing_kind_renders_through_the_dispatcher(kind: str) -> None:
         assert raw not in out.text  # escaped
 
 
-def test_other_features_kinds_are_not_ours() -> None:
-    assert staffing_notices.render(item("promoted", SESSION), "Europe/London") is None
+def test_the_staffing_kinds_are_rendered_by_the_staffing_feature() -> None:
+    mine = {
+        cls.KIND
+        for cls, entry in entries().items()
+        if entry.render.__module__ == staffing_notices.__name__
+    }
+    assert mine == set(PAYLOADS)
 
 
 def _data(markup: object) -> list[str]:
@@ -90,7 +103,9 @@ def test_edits_of_offers_leave_no_buttons() -> None:
 def test_the_reminder_says_when() -> None:
     zone = "Europe/London"
     texts = {
-        days: words.reminder(PAYLOADS["reminder"] | {"days": days}, zone).splitlines()[0]
+        days: words.reminder(
+            _typed("reminder", PAYLOADS["reminder"] | {"days": days}), zone
+        ).splitlines()[0]
         for days in (0, 1, 3)
     }
 
@@ -104,4 +119,5 @@ def test_the_reminder_says_when() -> None:
 def test_a_trained_walker_call_out_says_so() -> None:
     payload = PAYLOADS["staffing_callout"] | {"needs": [NEED | {"trained": True}]}
 
-    assert "• Walker: a trained walker is needed" in words.staffing_callout(payload, "UTC")
+    callout = _typed("staffing_callout", payload)
+    assert "• Walker: a trained walker is needed" in words.staffing_callout(callout, "UTC")
