@@ -64,14 +64,15 @@ class Harness:
 
     # ------------------------------------------------------------ conversation helpers
 
-    async def ask(self, user: FakeUser, text: str) -> BotMessage:
-        """Send a private message and return the bot's first message after it."""
+    async def ask(self, user: FakeUser, text: str, expect: str = "") -> BotMessage:
+        """Send a private message and return the bot's first message after it (containing
+        `expect`: a broadcast landing at that moment is not the reply)."""
         sent = await user.send(text)
-        return await user.wait_for("", after=sent["message_id"])
+        return await user.wait_for(expect, after=sent["message_id"])
 
     async def open_session(self, user: FakeUser, day: str) -> BotMessage:
         """/rota, then the day's button: the session view with its join buttons."""
-        listing = await self.ask(user, "/rota")
+        listing = await self.ask(user, "/rota", expect="Upcoming sessions")
         answer = await user.tap(day, message=listing)
         assert answer.text is None, answer
         return await user.wait_for("Meet:", after=listing.message_id - 1)

@@ -94,7 +94,7 @@ async def test_forged_callback_data_gets_an_alert_and_changes_nothing(bot: Harne
     await bot.open_session(bea, "Wed 2 Dec")
     await bea.tap("Join Walker (0/2)")
     (bea_signup,) = await bot.rows("signups")
-    listing = await bot.ask(ana, "/rota")
+    listing = await bot.ask(ana, "/rota", expect="Upcoming sessions")
     shown = listing.text
     with bot.jobs_paused():
         before = await bot.snapshot()
@@ -132,7 +132,7 @@ async def test_forged_callback_data_gets_an_alert_and_changes_nothing(bot: Harne
 async def test_a_button_for_a_cancelled_session_says_so(bot: Harness) -> None:
     ana = await bot.join("Ana")
     view = await bot.open_session(ana, "Wed 2 Dec")
-    stale_listing = await bot.ask(ana, "/rota")
+    stale_listing = await bot.ask(ana, "/rota", expect="Upcoming sessions")
     cancelled = await bot.ask(bot.coordinator, "/cancelsession 2026-12-02")
     assert cancelled.text.startswith("Cancelled the session on Wed 2 Dec")
     with bot.jobs_paused():

@@ -88,7 +88,7 @@ async def test_a_notice_to_someone_who_blocked_the_bot_is_marked_unreachable(
     assert _sends_to(bot, cat, mark) == [403]
     assert _promotions_seen(cat) == 0
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    rota = await bot.ask(ana, "/rota")  # the bot carries on
+    rota = await bot.ask(ana, "/rota", expect="Upcoming sessions")  # the bot carries on
     assert rota.text.startswith("Upcoming sessions")
     roster = await bot.ask(bot.coordinator, "/session 2026-12-02")
     assert "Walker 2/2\n• Ben\n• Cat" in roster.text
