@@ -56,7 +56,7 @@ async def test_endwalk_stops_the_checkins_and_everyone_confirms_home(bot: Harnes
     await tick(bot, night(23))
     prompts = {}
     for person in (ana, bea, lee, cora):
-        prompts[person.id] = await person.wait_for("Thank you for tonight")
+        prompts[person.id] = await person.wait_for("when you're home safe")
         assert prompts[person.id].text == (
             "Thank you for tonight. 💜 Tap the button when you're home safe (by 00:30, please)."
         )
