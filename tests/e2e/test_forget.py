@@ -65,7 +65,9 @@ class Night:
         await sign_up(bot, self.lee, "Team lead")
         await sign_up(bot, self.cora, "On-call coordinator")
         note = await bot.ask(
-            self.cora, "/brief 2026-12-02 Zephyrine Quill carries the spare phone (07700 900123)"
+            self.cora,
+            "/brief 2026-12-02 Zephyrine Quill carries the spare phone (07700 900123)",
+            expect="Safety note",
         )
         assert "note" in note.text.lower(), note.text
         await tick(bot, night(19))
@@ -168,7 +170,7 @@ async def test_a_whole_night_then_both_are_forgotten_everywhere(bot: Harness) ->
     assert "messages already delivered into Telegram chats" in done.text
 
     # /remove <Xanthippe> forget: erased at once, and the reply says so.
-    gone = await bot.ask(n.cora, "/remove @xan_nightowl forget")
+    gone = await bot.ask(n.cora, "/remove @xan_nightowl forget", expect="no longer on the team")
     assert gone.text.startswith("Xanthippe Vole is no longer on the team and their details")
     assert "erased now" in gone.text
 
