@@ -35,8 +35,9 @@ from bench.seed_people import (
     wednesday_session,
 )
 from bot.fake_telegram import FakeTelegram
-from rota.config import RotaConfig
-from rota.services import people, signups
+from rota.kernel.config import RotaConfig
+from rota.people import membership as people
+from rota.roster import signups
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 
 NAME = "broadcast"

@@ -32,8 +32,8 @@ from bench.world import World, build_world
 from bot.fake_telegram import BotMessage, FakeUser
 from bot.jobs.dispatch import run_dispatch
 from bot.jobs.safety import run_safety_tick
-from rota.safety_model import TimerKind
-from rota.services import walks
+from rota.safety import walks
+from rota.safety.model import TimerKind
 from rota.storage.tables import CheckInRow, RoleRow, SessionRow, TimerRow
 
 NAME = "cost"

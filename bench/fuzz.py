@@ -17,9 +17,9 @@ from typing import Any
 from bench.dbs import fresh_db, pg_available
 from bench.results import Result
 from bot.fake_telegram import FakeTelegram
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.template import parse_template
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.template import parse_template
 from tests.conftest import ADMIN_ID, MONDAY_NOON, TEMPLATE, ZONE, DbInfo
 
 NAME = "fuzz"

@@ -1,7 +1,7 @@
 """The retention purge (issue 12) on a big outbox while alarms keep going out.
 
 N old, finished outbox rows (half past message_rows, to delete; half past message_bodies, to
-wipe) are purged by `rota.services.retention.purge` with its nightly settings (windows of 500
+wipe) are purged by `rota.privacy.retention.purge` with its nightly settings (windows of 500
 rows, each its own transaction, a pause between), while a dispatcher keeps raising alarms:
 every 50 ms one alert row is written, claimed and marked sent, three short transactions, as
 the bot does. Figures: the purge's total time and its longest transaction (on SQLite that is
@@ -25,13 +25,13 @@ from sqlalchemy import func, insert, select
 
 from bench.dbs import BenchDb, fresh_db, pg_available
 from bench.results import Result, percentile
-from rota.model import Notice, Priority
-from rota.notices.safety import AlertTaken
-from rota.ports import UnitOfWork
-from rota.services import retention
+from rota.kernel.outbox import Notice, Priority
+from rota.kernel.template import RetentionPolicy
+from rota.kernel.uow import UnitOfWork
+from rota.privacy import retention
+from rota.safety.notices import AlertTaken
 from rota.storage.tables import OutboxRow
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import RetentionPolicy
 
 NAME = "purge"
 HELP = "the nightly retention purge of 100,000 old outbox rows while alarms keep going out"

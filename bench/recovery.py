@@ -36,9 +36,9 @@ from bench.seed_people import (
     user_ids,
     wednesday_session,
 )
-from rota.checkin_plan import due_times
-from rota.config import RotaConfig
-from rota.safety_model import TimerKind
+from rota.kernel.config import RotaConfig
+from rota.safety.checkin_plan import due_times
+from rota.safety.model import TimerKind
 from rota.storage import seeding
 from rota.storage.tables import OutboxRow
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory

@@ -14,8 +14,8 @@ from bench.dbs import BenchDb
 from bot.app import start_app
 from bot.config import Settings
 from bot.fake_telegram import BotMessage, FakeTelegram
-from rota.clock import Clock
-from rota.config import RotaConfig
+from rota.kernel.clock import Clock
+from rota.kernel.config import RotaConfig
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 
 ZONE = "Europe/London"

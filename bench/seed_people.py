@@ -17,11 +17,11 @@ from collections.abc import Iterable
 
 from bench.running import ADMIN_ID, ZONE
 from bot.fake_telegram import BotMessage, FakeTelegram
-from rota.config import RotaConfig
-from rota.localtime import local_today
-from rota.model import Session
+from rota.kernel.config import RotaConfig
+from rota.kernel.localtime import local_today
+from rota.kernel.template import parse_template
+from rota.roster.model import Session
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import parse_template
 
 # PTB's RetryAfter warns unless the timedelta behaviour is chosen (the tests choose it too).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -134,7 +134,7 @@ async def wednesday_session(
     uow: SqlAlchemyUnitOfWorkFactory, config: RotaConfig, night: dtm.date
 ) -> Session:
     """The template session on `night`, created by the real session sync (noon that day)."""
-    from rota.services.sessions import sync_sessions  # local: keeps import time low
+    from rota.roster.sessions import sync_sessions
 
     noon = dtm.datetime.combine(night, dtm.time(12, 0), tzinfo=dtm.UTC)
     await sync_sessions(uow(), config=config, now=noon)

@@ -36,10 +36,10 @@ from bench.dbs import BenchDb, fresh_db
 from bench.results import Metric, Result, percentile
 from bench.running import ADMIN_ID, ZONE, running_bot, strict_fake
 from bot.fake_telegram import BotMessage, CallbackAnswer, FakeTelegram, FakeUser
-from rota.config import RotaConfig
-from rota.services import people
+from rota.kernel.config import RotaConfig
+from rota.kernel.template import parse_template
+from rota.people import membership as people
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import parse_template
 
 NAME = "throughput"
 HELP = "button presses handled per second and p50/p99 latency, as a share of a PTB echo bot's"

@@ -46,13 +46,13 @@ from bench.dbs import BenchDb
 from bench.running import ADMIN_ID, ZONE
 from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.people import FakeUser
-from rota.config import RotaConfig
-from rota.model import SignUpStatus
-from rota.safety_model import TimerKind
-from rota.services import checkins, timers, walks
+from rota.kernel.config import RotaConfig
+from rota.kernel.template import parse_template
+from rota.roster.model import SignUpStatus
+from rota.safety import checkins, timers, walks
+from rota.safety.model import TimerKind
 from rota.storage import seeding
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import parse_template
 
 # The night: Wednesday 9 Dec 2026, 19:00-23:00 London = UTC (GMT, no clock change near).
 WALK_DAY = dtm.date(2026, 12, 9)
@@ -112,7 +112,7 @@ def walker_name(i: int) -> str:
 def make_config(pairs: int, **plan: dtm.timedelta) -> RotaConfig:
     """The bench template: walker capacity 2P (at least 2), a lead and an on-call role.
 
-    rota.toml caps a role's capacity at 100 (rota/template.py), so the walker capacity is
+    rota.toml caps a role's capacity at 100 (rota/kernel/template.py), so the walker capacity is
     set on the parsed template, as tests/safety/support.py `with_capacity` does.
     """
     walkers = max(2, 2 * pairs)

@@ -26,9 +26,9 @@ from bot.context import BotData, BotDeps, RotaContext
 from bot.jobs.sessions import run_session_sync
 from bot.pacing import Limits, Pacer
 from bot.updates import InOrderPerPerson, updates_at_once
-from rota.clock import Clock
-from rota.ports import UnitOfWorkFactory
-from rota.services import people
+from rota.kernel.clock import Clock
+from rota.kernel.uow import UnitOfWorkFactory
+from rota.people import membership as people
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 
 App = Application[Any, RotaContext, dict[Any, Any], dict[Any, Any], BotData, Any]

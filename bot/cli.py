@@ -22,15 +22,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, User
 from telegram.error import InvalidToken, TelegramError
 
-from bot import report_texts
 from bot.config import ConfigError, Settings
 from bot.logprivacy import protect_logs
-from rota import calendar as ics
-from rota.clock import SystemClock
-from rota.durations import format_duration
-from rota.errors import InvalidInput
-from rota.localtime import LocalTimeError, local_today, parse_date
-from rota.services import reports, retention
+from bot.reports import texts as report_texts
+from rota.kernel.clock import SystemClock
+from rota.kernel.durations import format_duration
+from rota.kernel.errors import InvalidInput
+from rota.kernel.localtime import LocalTimeError, local_today, parse_date
+from rota.privacy import retention
+from rota.reports import services as reports
+from rota.roster import calendar as ics
 from rota.storage.engine import create_engine, is_sqlite, normalise_url
 from rota.storage.migrate import current_revision, head_revision, upgrade
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rota.config import RotaConfig
-from rota.dburls import url_problem
-from rota.localtime import is_valid_zone
-from rota.template import RotaTemplate, TemplateError, example_template_path, load_template
+from rota.kernel.config import RotaConfig
+from rota.kernel.dburls import url_problem
+from rota.kernel.localtime import is_valid_zone
+from rota.kernel.template import RotaTemplate, TemplateError, example_template_path, load_template
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite:///rotabot.db"

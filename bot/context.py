@@ -11,9 +11,9 @@ from typing import Any
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Settings
-from rota.clock import Clock
-from rota.config import RotaConfig
-from rota.ports import UnitOfWorkFactory
+from rota.kernel.clock import Clock
+from rota.kernel.config import RotaConfig
+from rota.kernel.uow import UnitOfWorkFactory
 
 # The task handling an update (each update has its own). A task, not a flag: the scheduler's
 # callbacks armed during an update copy its context, and a job run from them is no update.

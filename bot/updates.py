@@ -117,7 +117,7 @@ def _person(update: object) -> int | None:
 
 
 def _normal(text: str) -> str:
-    """Text as the duress word is compared (rota.services.checkins.duress)."""
+    """Text as the duress word is compared (rota.safety.checkins.duress)."""
     return " ".join(text.lower().split())
 
 

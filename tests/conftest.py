@@ -19,13 +19,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.template import RotaTemplate, parse_template
 from rota.storage.engine import create_engine
 from rota.storage.migrate import upgrade
 from rota.storage.tables import Base
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import RotaTemplate, parse_template
 
 # PTB's RetryAfter.retry_after warns unless the timedelta behaviour is chosen; choose it.
 os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from rota.notices.base import Payload
+from rota.kernel.notices import Payload
 
 
 def raw(kind: str, **data: object) -> Payload:

@@ -47,7 +47,7 @@ _.adopted_at  # team_chats
 _.done_at  # session milestones
 _.fired_at  # timers
 
-# /me export: dataclass fields written to JSON with dataclasses.asdict (rota/services/my_data.py)
+# /me export: dataclass fields written to JSON with dataclasses.asdict (rota/privacy/my_data.py)
 _.signed_up_at
 _.changed_at
 _.pair_number
@@ -67,6 +67,6 @@ _.deleted_by
 _.time_zone
 _.not_included
 
-# Modules imported so that their @renders / payload registrations run (bot/notices.py,
-# rota/notices/codec.py)
+# Modules imported so that their @renders / payload registrations run (bot/outbox/notices.py,
+# rota/kernel/notice_codec.py)
 _.FEATURES

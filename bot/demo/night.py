@@ -28,12 +28,12 @@ from bot.config import Settings
 from bot.demo.transcript import Entry, Transcript, html_page
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
 from bot.pacing import UNPACED_CHATS
-from rota.clock import FakeClock, SystemClock
+from rota.kernel.clock import FakeClock, SystemClock
+from rota.kernel.template import parse_template
 from rota.storage.engine import create_engine
 from rota.storage.migrate import upgrade
 from rota.storage.tables import Base
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import parse_template
 
 ZONE = "Europe/London"
 COORDINATOR_ID = 900_001

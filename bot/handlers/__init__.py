@@ -7,17 +7,10 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, TypeHandler, filters
 
-from bot.handlers import (
-    briefing,
-    coordinator,
-    fallback,
-    reports,
-    rota,
-    safety,
-    staffing,
-    start,
-    tonight,
-)
+from bot.handlers import briefings as briefing
+from bot.handlers import coordinator, fallback, reports, safety, staffing, tonight
+from bot.handlers import people as start
+from bot.handlers import roster as rota
 from bot.handlers.access import (
     Place,
     button,

@@ -28,8 +28,9 @@ from telegram.ext import (
 from bot import texts
 from bot.context import RotaContext
 from bot.handlers.base import Handler
-from rota.services import people, posts
-from rota.services.posts import GroupStanding
+from rota.people import membership as people
+from rota.roster import posts
+from rota.roster.posts import GroupStanding
 
 log = logging.getLogger(__name__)
 

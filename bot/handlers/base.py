@@ -12,8 +12,8 @@ from telegram.error import BadRequest
 
 from bot import texts
 from bot.context import RotaContext
-from rota.errors import DomainError, NotCoordinator
-from rota.services import people
+from rota.kernel.errors import DomainError, NotCoordinator
+from rota.people import membership as people
 
 Handler = Callable[[Update, RotaContext], Coroutine[Any, Any, None]]
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer

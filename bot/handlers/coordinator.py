@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import texts
 from bot.context import RotaContext
 from bot.handlers.base import command_args, coordinators_only, refusals_answered
-from rota.errors import InvalidInput
-from rota.services import people, sessions
+from bot.people import texts as people_texts
+from bot.roster import texts as roster_texts
+from rota.kernel.errors import InvalidInput
+from rota.people import membership as people
+from rota.roster import sessions
 
 
 def _usage(example: str) -> InvalidInput:
@@ -27,7 +29,9 @@ async def invite(update: Update, context: RotaContext) -> None:
     created = await people.create_invite(
         deps.uow(), telegram_id=user.id, tags=tags, config=deps.config, now=deps.clock.now()
     )
-    await message.reply_text(texts.invite_link(created, deps.bot_username, deps.config.zone))
+    await message.reply_text(
+        people_texts.invite_link(created, deps.bot_username, deps.config.zone)
+    )
 
 
 @refusals_answered
@@ -39,7 +43,7 @@ async def list_volunteers(update: Update, context: RotaContext) -> None:
         return
     deps = context.deps
     team = await people.list_volunteers(deps.uow(), telegram_id=user.id, config=deps.config)
-    await message.reply_text(texts.volunteers(team))
+    await message.reply_text(people_texts.volunteers(team))
 
 
 async def _retag(update: Update, context: RotaContext, *, add: bool) -> None:
@@ -59,7 +63,7 @@ async def _retag(update: Update, context: RotaContext, *, add: bool) -> None:
         add=add,
         config=deps.config,
     )
-    await message.reply_text(texts.tags_changed(volunteer))
+    await message.reply_text(people_texts.tags_changed(volunteer))
 
 
 @refusals_answered
@@ -96,7 +100,7 @@ async def remove(update: Update, context: RotaContext) -> None:
         forget=forget,
     )
     await message.reply_text(
-        texts.removed(
+        people_texts.removed(
             removal.volunteer,
             removal.shifts,
             erased=removal.erased is not None,
@@ -131,7 +135,7 @@ async def add_session(update: Update, context: RotaContext) -> None:
         now=deps.clock.now(),
     )
     await message.reply_text(
-        texts.session_added(session.starts_at, session.ends_at, deps.config.zone)
+        roster_texts.session_added(session.starts_at, session.ends_at, deps.config.zone)
     )
 
 
@@ -150,7 +154,7 @@ async def cancel_session(update: Update, context: RotaContext) -> None:
         deps.uow(), telegram_id=user.id, day=day, config=deps.config, now=deps.clock.now()
     )
     await message.reply_text(
-        texts.session_cancelled(session.starts_at, session.ends_at, deps.config.zone, told)
+        roster_texts.session_cancelled(session.starts_at, session.ends_at, deps.config.zone, told)
     )
 
 
@@ -168,4 +172,4 @@ async def show_session(update: Update, context: RotaContext) -> None:
     board = await sessions.session_roster(
         deps.uow(), telegram_id=user.id, day=day, config=deps.config
     )
-    await message.reply_text(texts.roster(board, deps.config.zone))
+    await message.reply_text(roster_texts.roster(board, deps.config.zone))

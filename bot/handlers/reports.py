@@ -7,12 +7,13 @@ from typing import Any
 
 from telegram import BotCommand, InputFile, Update
 
-from bot import report_texts
 from bot.context import RotaContext
 from bot.handlers.access import Place, command
 from bot.handlers.base import command_args, coordinators_only, is_private, refusals_answered
-from rota.errors import InvalidInput
-from rota.services import debriefs, reports
+from bot.reports import texts as report_texts
+from rota.kernel.errors import InvalidInput
+from rota.reports import debriefs
+from rota.reports import services as reports
 
 COMMANDS: list[BotCommand] = [  # shown in Telegram's command menu
     BotCommand("mycalendar", "Your shifts as a calendar file"),

@@ -9,11 +9,13 @@ import datetime as dtm
 from telegram import Message, Update
 from telegram.error import BadRequest
 
-from bot import keyboards, safety_texts, texts
+from bot import callbacks, texts
 from bot.context import RotaContext
 from bot.handlers import reports
 from bot.handlers.base import is_private, refusals_answered
-from rota.services import alarms, checkins, walks
+from bot.safety import keyboards as safety_keyboards
+from bot.safety import texts as safety_texts
+from rota.safety import alarms, checkins, walks
 
 
 def _sent_at(update: Update, now: dtm.datetime) -> dtm.datetime:
@@ -28,7 +30,7 @@ async def checkin_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data, "ci", {"o": 1, "h": 1})
+    press = callbacks.parse(query.data, "ci", {"o": 1, "h": 1})
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -61,7 +63,7 @@ async def _raise_sos(update: Update, context: RotaContext) -> None:
     reply = safety_texts.SOS_REPLY if result.new else safety_texts.SOS_AGAIN
     if update.callback_query is not None:
         await update.callback_query.answer("Alerting the coordinators now.")
-    await context.bot.send_message(user.id, reply, reply_markup=keyboards.share_location())
+    await context.bot.send_message(user.id, reply, reply_markup=safety_keyboards.share_location())
 
 
 @refusals_answered
@@ -142,7 +144,7 @@ async def home_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data, "hs", {"o": 1})
+    press = callbacks.parse(query.data, "hs", {"o": 1})
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -166,7 +168,7 @@ async def alarm_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data, "es", {"a": 1, "r": 1, "t": 0, "f": 0})
+    press = callbacks.parse(query.data, "es", {"a": 1, "r": 1, "t": 0, "f": 0})
     if press is not None and press.action in ("t", "f"):
         await _digest_button(update, context, resolving=press.action == "f")
         return
@@ -218,7 +220,7 @@ async def _digest_button(update: Update, context: RotaContext, *, resolving: boo
     await query.answer(safety_texts.digest_answer(change, resolving=resolving), show_alert=True)
     if change.changed and not resolving:
         with contextlib.suppress(BadRequest):  # already showing it: nothing to change
-            await query.edit_message_reply_markup(keyboards.alert_digest(taken=True))
+            await query.edit_message_reply_markup(safety_keyboards.alert_digest(taken=True))
 
 
 @refusals_answered

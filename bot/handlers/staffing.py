@@ -6,12 +6,13 @@ from typing import Any
 
 from telegram import BotCommand, CallbackQuery, Update
 
-from bot import keyboards, texts
-from bot import staffing_texts as words
+from bot import callbacks, texts
 from bot.context import RotaContext
 from bot.handlers.access import Place, button, command
 from bot.handlers.base import edit_in_place, refusals_answered
-from rota.services import staffing
+from bot.roster import texts as roster_texts
+from bot.staffing import texts as words
+from rota.staffing import services as staffing
 
 COMMANDS: list[BotCommand] = [BotCommand("cover", "Ask someone to cover your shift")]
 
@@ -36,7 +37,7 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data, "rm", words.REMINDER_SHAPES)
+    press = callbacks.parse(query.data, "rm", words.REMINDER_SHAPES)
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -65,7 +66,7 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
             deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
         )
         await query.answer(words.WITHDRAWN_ANSWER)
-        await edit_in_place(query, texts.withdrawn(outcome, zone), None)
+        await edit_in_place(query, roster_texts.withdrawn(outcome, zone), None)
     else:
         asked = await staffing.cover_after_reminder(
             deps.uow(), telegram_id=user_id, session_id=session_id, config=deps.config, now=now
@@ -98,7 +99,7 @@ async def cover_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data, "cv", words.COVER_SHAPES)
+    press = callbacks.parse(query.data, "cv", words.COVER_SHAPES)
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import keyboards, safety_texts, texts
+from bot import callbacks, texts
 from bot.context import RotaContext
 from bot.handlers.base import command_args, coordinators_only, refusals_answered
-from rota.errors import InvalidInput
-from rota.services import tonight
-from rota.services.tonight import PairsView
+from bot.safety import keyboards as safety_keyboards
+from bot.safety import texts as safety_texts
+from rota.kernel.errors import InvalidInput
+from rota.safety import tonight
+from rota.safety.tonight import PairsView
 
 
 @refusals_answered
@@ -23,7 +25,7 @@ async def show_tonight(update: Update, context: RotaContext) -> None:
     board = await tonight.board(
         deps.uow(), telegram_id=user.id, config=deps.config, now=deps.clock.now()
     )
-    markup = keyboards.end_walk() if board.session.walk_state == "walking" else None
+    markup = safety_keyboards.end_walk() if board.session.walk_state == "walking" else None
     await message.reply_text(safety_texts.board(board, deps.config.zone), reply_markup=markup)
 
 
@@ -52,7 +54,7 @@ def _pairs_markup(view: PairsView) -> InlineKeyboardMarkup | None:
     if not view.editable or len(view.pairs) < 2:
         return None
     people = [(m.volunteer_id, m.name) for p in view.pairs for m in p.members]
-    return keyboards.pairs_pick(view.session.id, people)
+    return safety_keyboards.pairs_pick(view.session.id, people)
 
 
 @refusals_answered
@@ -81,7 +83,7 @@ async def pairs_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = keyboards.parse(query.data, "pr", {"a": 2, "s": 3, "c": 1})
+    press = callbacks.parse(query.data, "pr", {"a": 2, "s": 3, "c": 1})
     if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -120,7 +122,7 @@ async def pairs_button(update: Update, context: RotaContext) -> None:
         others = [
             (m.volunteer_id, m.name) for p in view.pairs if p.id != mine.id for m in p.members
         ]
-        markup = keyboards.pairs_with(session_id, first, others)
+        markup = safety_keyboards.pairs_with(session_id, first, others)
     await query.answer()
     await query.edit_message_text(
         safety_texts.pairs_view(view, deps.config.zone), reply_markup=markup

@@ -19,16 +19,18 @@ from telegram import InlineKeyboardMarkup, Location
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
-from bot import keyboards, notices, safety_texts
 from bot.context import BotDeps, RotaContext
 from bot.jobs.wake import wake_at
-from bot.outcomes import classify
-from bot.outgoing import Outgoing
-from rota.model import OutboxItem, Priority
-from rota.notices import codec
-from rota.notices.safety import ALERT_KINDS, AlertBase, AlertResolved, AlertTaken
-from rota.services import delivery
-from rota.services.delivery import GiveUp, Outcome, RetryLater, Sent
+from bot.outbox import notices
+from bot.outbox.outcomes import classify
+from bot.outbox.outgoing import Outgoing
+from bot.safety import keyboards as safety_keyboards
+from bot.safety import texts as safety_texts
+from rota.kernel import delivery
+from rota.kernel import notice_codec as codec
+from rota.kernel.delivery import GiveUp, Outcome, RetryLater, Sent
+from rota.kernel.outbox import OutboxItem, Priority
+from rota.safety.notices import ALERT_KINDS, AlertBase, AlertResolved, AlertTaken
 
 log = logging.getLogger(__name__)
 BATCH = 200  # at ~30 messages a second, a batch takes seconds: well inside the 30 s lease
@@ -143,14 +145,14 @@ async def deliver_digest(
                 raise TypeError("a digest of news mixes kinds")
             resolved = first.kind == AlertResolved.KIND
             parts = safety_texts.taken_digest(news, zone, resolved=resolved)
-            markup = keyboards.alert_digest(taken=True)
+            markup = safety_keyboards.alert_digest(taken=True)
         else:
             alerts = [p for p in payloads if isinstance(p, AlertBase)]
             if len(alerts) != len(payloads):
                 raise TypeError("a digest of alerts mixes kinds")
             repeat = any(notices.is_repeat(i) for i in items)
             parts = safety_texts.alert_digest(alerts, zone, repeat=repeat)
-            markup = keyboards.alert_digest()
+            markup = safety_keyboards.alert_digest()
     except (KeyError, ValueError, TypeError) as err:
         log.error(
             "cannot render a digest of %s %s rows: %s", len(items), first.kind, type(err).__name__

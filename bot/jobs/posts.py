@@ -7,9 +7,10 @@ import logging
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import keyboards, texts
 from bot.context import BotDeps, RotaContext
-from rota.services import posts, sessions
+from bot.roster import keyboards as roster_keyboards
+from bot.roster import texts as roster_texts
+from rota.roster import posts, sessions
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,8 @@ async def run_post_refresh(deps: BotDeps, bot: Bot) -> int:
         now=deps.clock.now(),
         limit=posts.POST_SESSIONS,
     )
-    labels = {b.session.id: texts.day(b.session.starts_at, zone) for b in boards}
-    text, markup = texts.team_post(boards, zone), keyboards.team_post(boards, labels)
+    labels = {b.session.id: roster_texts.day(b.session.starts_at, zone) for b in boards}
+    text, markup = roster_texts.team_post(boards, zone), roster_keyboards.team_post(boards, labels)
     edited = 0
     for post in due:
         gone = False

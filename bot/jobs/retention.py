@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.context import BotDeps, RotaContext
-from rota.services.retention import PurgeReport, purge
+from rota.privacy.retention import PurgeReport, purge
 
 log = logging.getLogger(__name__)
 

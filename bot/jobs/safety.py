@@ -14,7 +14,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.context import BotDeps, RotaContext
 from bot.jobs.dispatch import AnyBot, run_dispatch
 from bot.jobs.wake import wake_at
-from rota.services import reachability, timers, walks
+from rota.people import reachability
+from rota.safety import timers, walks
 
 log = logging.getLogger(__name__)
 JOB_NEXT = "safety-next"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot import texts
 from bot.context import BotDeps, RotaContext
-from rota.services.sessions import SyncReport, sync_sessions
+from bot.roster import texts as roster_texts
+from rota.roster.sessions import SyncReport, sync_sessions
 
 log = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 async def run_session_sync(deps: BotDeps) -> SyncReport:
     """Create, update or drop future template sessions; sessions with sign-ups are kept."""
     report = await sync_sessions(deps.uow(), config=deps.config, now=deps.clock.now())
-    log.info(texts.sync_summary(report, deps.config.zone))
+    log.info(roster_texts.sync_summary(report, deps.config.zone))
     return report
 
 

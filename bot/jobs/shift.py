@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.context import BotDeps, RotaContext
 from bot.jobs.dispatch import AnyBot, run_dispatch
 from bot.jobs.wake import wake_at
-from rota.services import briefings, debriefs, staffing
+from rota.briefings import services as briefings
+from rota.reports import debriefs
+from rota.staffing import services as staffing
 
 JOB_NEXT = "shift-next"
 

@@ -11,8 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rota.model import DeliveryState, Session, SessionStatus, SignUpStatus
-from rota.ports_briefings import BRIEFING_REF, NOTE_KEYS, Briefing, SafetyNote, SentBriefing
+from rota.briefings.model import BRIEFING_REF, NOTE_KEYS, Briefing, SafetyNote, SentBriefing
+from rota.kernel.outbox import DeliveryState
+from rota.roster.model import Session, SessionStatus, SignUpStatus
 from rota.storage.repositories import _session
 from rota.storage.tables import (
     BriefingRow,

@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from rota.dburls import ASYNC_DRIVERS, url_problem
+from rota.kernel.dburls import ASYNC_DRIVERS, url_problem
 
 
 class DatabaseUrlError(ValueError):

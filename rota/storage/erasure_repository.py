@@ -10,9 +10,10 @@ from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from rota.model import DeliveryState, Volunteer, VolunteerStatus
-from rota.ports_erasure import FreeText, StoredMessage, StoredText
-from rota.safety_model import EscalationState
+from rota.kernel.outbox import DeliveryState
+from rota.people.model import Volunteer, VolunteerStatus
+from rota.privacy.model import FreeText, StoredMessage, StoredText
+from rota.safety.model import EscalationState
 from rota.storage.repositories import _volunteer
 from rota.storage.tables import (
     DebriefRow,

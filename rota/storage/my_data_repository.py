@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from rota.model import DeliveryState, SessionStatus
-from rota.ports_my_data import (
+from rota.kernel.outbox import DeliveryState
+from rota.privacy.model import (
     MyAuthored,
     MyBriefing,
     MyCheckIn,
@@ -35,6 +35,7 @@ from rota.ports_my_data import (
     MyReminderAnswer,
     MySignUp,
 )
+from rota.roster.model import SessionStatus
 from rota.storage.tables import (
     BriefingRow,
     CheckInRow,

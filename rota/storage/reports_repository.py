@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rota.model import Session, SessionStatus, SignUpStatus
-from rota.ports_reports import Debrief, DebriefState, StaffedRole
-from rota.safety_model import CheckIn, Escalation
+from rota.reports.model import Debrief, DebriefState, StaffedRole
+from rota.roster.model import Session, SessionStatus, SignUpStatus
+from rota.safety.model import CheckIn, Escalation
 from rota.storage.repositories import _session
 from rota.storage.safety_repository import _checkin, _escalation
 from rota.storage.tables import (

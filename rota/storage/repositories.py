@@ -13,27 +13,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from rota.errors import AlreadySignedUp
-from rota.model import (
+from rota.kernel import notice_codec as codec
+from rota.kernel.errors import AlreadySignedUp
+from rota.kernel.outbox import (
     LEASE_EXPIRED,
     DeliveryState,
     EditTarget,
-    Invite,
     Notice,
     OutboxItem,
     Priority,
+    SentMessage,
+)
+from rota.kernel.template import RoleSpec
+from rota.people.model import Invite, Volunteer, VolunteerStatus
+from rota.roster.model import (
     Role,
     RosterEntry,
-    SentMessage,
     Session,
     SessionStatus,
     SignUp,
     SignUpStatus,
     TeamPost,
-    Volunteer,
-    VolunteerStatus,
 )
-from rota.notices import codec
 from rota.storage.tables import (
     InviteRow,
     OutboxRow,
@@ -44,7 +45,6 @@ from rota.storage.tables import (
     TeamPostRow,
     VolunteerRow,
 )
-from rota.template import RoleSpec
 
 ACTIVE = (SignUpStatus.CONFIRMED.value, SignUpStatus.WAITLISTED.value)
 

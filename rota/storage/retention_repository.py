@@ -14,9 +14,11 @@ from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from rota.model import DeliveryState, SessionStatus, VolunteerStatus
-from rota.ports_retention import IdWindow, OutboxPurged, OutboxRules, PurgedTable
-from rota.safety_model import EscalationState, WalkState
+from rota.kernel.outbox import DeliveryState
+from rota.people.model import VolunteerStatus
+from rota.privacy.model import IdWindow, OutboxPurged, OutboxRules, PurgedTable
+from rota.roster.model import SessionStatus
+from rota.safety.model import EscalationState, WalkState
 from rota.storage.tables import (
     Base,
     DebriefRow,

@@ -16,8 +16,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rota.model import Session, SessionStatus
-from rota.safety_model import (
+from rota.roster.model import Session, SessionStatus
+from rota.safety.model import (
     CheckIn,
     CheckInState,
     Escalation,

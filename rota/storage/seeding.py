@@ -9,8 +9,8 @@ payload shows up as a failing test here, not as a benchmark quietly measuring so
 
 What they mirror, and must be kept in step with:
 - `add_volunteers`: SqlVolunteers.add; `add_signups`: SqlSignUps.claim_place + add.
-- `start_walk`: rota.services.walks._start_walk for a roster that pairs without problems.
-- `fire_checkin_timers`: rota.services.timers._checkin_timer for PROMPT and REMIND timers.
+- `start_walk`: rota.safety.walks._start_walk for a roster that pairs without problems.
+- `fire_checkin_timers`: rota.safety.timers._checkin_timer for PROMPT and REMIND timers.
 - `mark_outbox_sent`: the dispatcher's claim, then delivery.record_outcome(Sent(...)).
 """
 
@@ -24,11 +24,14 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from rota.checkin_plan import due_times, effective_plan
-from rota.model import DeliveryState, Notice, SignUpStatus, VolunteerStatus
-from rota.notices.safety import CheckInPrompt, CheckInReminder, WalkStarted
-from rota.pairing import make_pairs, walker_from_tags
-from rota.safety_model import CheckInState, NewLogEntry, NewTimer, Pair, TimerKind, WalkState
+from rota.kernel.outbox import DeliveryState, Notice
+from rota.kernel.template import CheckInPlan
+from rota.people.model import VolunteerStatus
+from rota.roster.model import SignUpStatus
+from rota.safety.checkin_plan import due_times, effective_plan
+from rota.safety.model import CheckInState, NewLogEntry, NewTimer, Pair, TimerKind, WalkState
+from rota.safety.notices import CheckInPrompt, CheckInReminder, WalkStarted
+from rota.safety.pairing import make_pairs, walker_from_tags
 from rota.storage.repositories import SqlOutbox, SqlSessions, SqlSignUps
 from rota.storage.safety_repository import SqlSafety
 from rota.storage.tables import (
@@ -41,9 +44,8 @@ from rota.storage.tables import (
     TimerRow,
     VolunteerRow,
 )
-from rota.template import CheckInPlan
 
-CHECKIN_REF = "checkin"  # rota.services.checkins.CHECKIN_REF: what a prompt row refers to
+CHECKIN_REF = "checkin"  # rota.safety.checkins.CHECKIN_REF: what a prompt row refers to
 CHUNK = 500  # ids per IN (...) list, well inside every driver's parameter limit
 CHECKIN_CHUNK = 2000  # check-in rows per INSERT ... RETURNING
 

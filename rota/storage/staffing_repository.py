@@ -16,8 +16,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rota.model import Session, SessionStatus, SignUpStatus
-from rota.ports_staffing import CoverRequest, CoverState, Reminder, ReminderAnswer
+from rota.roster.model import Session, SessionStatus, SignUpStatus
+from rota.staffing.model import CoverRequest, CoverState, Reminder, ReminderAnswer
 from rota.storage.repositories import _session
 from rota.storage.tables import (
     CoverOfferRow,

@@ -9,21 +9,14 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rota.ports import (
-    InviteRepository,
-    OutboxRepository,
-    SafetyRepository,
-    SessionRepository,
-    SignUpRepository,
-    TeamPostRepository,
-    VolunteerRepository,
-)
-from rota.ports_briefings import BriefingRepository
-from rota.ports_erasure import ErasureRepository
-from rota.ports_my_data import MyDataRepository
-from rota.ports_reports import ReportRepository
-from rota.ports_retention import RetentionRepository
-from rota.ports_staffing import StaffingRepository
+from rota.briefings.ports import BriefingRepository
+from rota.kernel.outbox import OutboxRepository
+from rota.people.ports import InviteRepository, VolunteerRepository
+from rota.privacy.ports import ErasureRepository, MyDataRepository, RetentionRepository
+from rota.reports.ports import ReportRepository
+from rota.roster.ports import SessionRepository, SignUpRepository, TeamPostRepository
+from rota.safety.ports import SafetyRepository
+from rota.staffing.ports import StaffingRepository
 from rota.storage.briefings_repository import SqlBriefings
 from rota.storage.erasure_repository import SqlErasure
 from rota.storage.my_data_repository import SqlMyData

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dtm
 
-from bot.safety_texts import alert_digest, digest_answer, taken_digest
-from rota.notices.safety import Alert, AlertDetail, AlertTaken, Member
-from rota.services.alarms import ListedChange
+from bot.safety.texts import alert_digest, digest_answer, taken_digest
+from rota.safety.alarms import ListedChange
+from rota.safety.notices import Alert, AlertDetail, AlertTaken, Member
 
 ZONE = "Europe/London"
 

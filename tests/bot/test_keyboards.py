@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import keyboards
+from bot import callbacks
+from bot.roster import keyboards as roster_keyboards
+from bot.safety import keyboards as safety_keyboards
 
 SHAPES = {"l": 0, "s": 1, "j": 1}
 
@@ -14,7 +16,7 @@ SHAPES = {"l": 0, "s": 1, "j": 1}
     [("ro:l", ()), ("ro:s:12", (12,)), ("ro:j:2147483647", (2147483647,))],
 )
 def test_well_formed_data_parses(data: str, ids: tuple[int, ...]) -> None:
-    press = keyboards.parse(data, "ro", SHAPES)
+    press = callbacks.parse(data, "ro", SHAPES)
     assert press is not None
     assert press.ids == ids
 
@@ -40,18 +42,18 @@ def test_well_formed_data_parses(data: str, ids: tuple[int, ...]) -> None:
     ],
 )
 def test_anything_else_is_refused(data: str | None) -> None:
-    assert keyboards.parse(data, "ro", SHAPES) is None
+    assert callbacks.parse(data, "ro", SHAPES) is None
 
 
 def test_every_button_we_build_fits_in_64_bytes() -> None:
-    big = keyboards.MAX_ID
+    big = callbacks.MAX_ID
     markups = [
-        keyboards.checkin_prompt(big),
-        keyboards.alert(big),
-        keyboards.home_safe(big),
-        keyboards.confirm_withdraw(big),
-        keyboards.pairs_with(big, big, [(big, "x")]),
-        keyboards.pairs_pick(big, [(big, "x")]),
+        safety_keyboards.checkin_prompt(big),
+        safety_keyboards.alert(big),
+        safety_keyboards.home_safe(big),
+        roster_keyboards.confirm_withdraw(big),
+        safety_keyboards.pairs_with(big, big, [(big, "x")]),
+        safety_keyboards.pairs_pick(big, [(big, "x")]),
     ]
     for markup in markups:
         for row in markup.inline_keyboard:

@@ -6,8 +6,8 @@ import datetime as dtm
 
 import pytest
 
-from bot import notices
-from rota.model import OutboxItem
+from bot.outbox import notices
+from rota.kernel.outbox import OutboxItem
 
 START = "2026-12-02T19:00:00+00:00"
 END = "2026-12-02T23:00:00+00:00"

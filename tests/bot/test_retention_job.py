@@ -13,8 +13,8 @@ from telegram.ext import ApplicationBuilder, Job
 
 from bot.jobs import retention, schedule
 from bot.jobs.retention import retention_job
-from rota.services.retention import PurgeReport
-from rota.template import RetentionPolicy
+from rota.kernel.template import RetentionPolicy
+from rota.privacy.retention import PurgeReport
 
 ZONE = "Europe/London"
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot import notices
-from bot.notice_registry import entries
-from rota.model import Notice, OutboxItem, Priority
-from rota.notices import codec
-from rota.notices.safety import Alert, TeamAlert
+from bot.outbox import notices
+from bot.outbox.registry import entries
+from rota.kernel import notice_codec as codec
+from rota.kernel.outbox import Notice, OutboxItem, Priority
+from rota.safety.notices import Alert, TeamAlert
 
 ZONE = "Europe/London"
 AT = dtm.datetime(2026, 12, 2, 19, 40, tzinfo=dtm.UTC)

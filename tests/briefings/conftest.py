@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
 from tests.safety.support import Night, make_night
 from tests.services.helpers import Uow
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rota.config import RotaConfig
-from rota.services import briefings
+from rota.briefings import services as briefings
+from rota.kernel.config import RotaConfig
 from rota.storage.tables import BriefingRow, MilestoneRow, SafetyNoteRow
 from tests.conftest import ADMIN_ID
 from tests.safety.support import Night, Out, at, outbox_rows

@@ -8,8 +8,9 @@ from collections import Counter
 
 import pytest
 
-from rota.errors import InvalidInput, NotCoordinator, NotFound, SessionClosed
-from rota.services import briefings, sessions, signups
+from rota.briefings import services as briefings
+from rota.kernel.errors import InvalidInput, NotCoordinator, NotFound, SessionClosed
+from rota.roster import sessions, signups
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.briefings.support import (
     BRIEF_AT,

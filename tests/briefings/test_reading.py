@@ -6,11 +6,12 @@ import datetime as dtm
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import NotCoordinator, NotFound, NotRegistered
-from rota.notices import codec
-from rota.services import briefings, delivery
+from rota.briefings import services as briefings
+from rota.kernel import delivery
+from rota.kernel import notice_codec as codec
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import NotCoordinator, NotFound, NotRegistered
 from tests.briefings.support import (
     BRIEF_AT,
     DAY,

@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import delete, update
 
-from rota.model import RosterEntry, SignUpStatus
-from rota.services import briefings, sessions, signups
+from rota.briefings import services as briefings
+from rota.roster import sessions, signups
+from rota.roster.model import RosterEntry, SignUpStatus
 from rota.storage.repositories import SqlSignUps
 from rota.storage.tables import BriefingRow
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot import briefing_texts, notices
+from bot.briefings import texts as briefing_texts
 from bot.fake_telegram import parse_html, utf16_len
-from rota.model import OutboxItem
-from rota.notices import codec
+from bot.outbox import notices
+from rota.kernel import notice_codec as codec
+from rota.kernel.outbox import OutboxItem
 
 ZONE = "Europe/London"
 WHEN = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rota.services import tonight
+from rota.safety import tonight
 from tests.briefings.support import BRIEF_AT, briefing_of, read, tick
 from tests.safety.support import CORA, TIA, Night, at
 

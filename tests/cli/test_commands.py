@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from bot.fake_telegram import FakeTelegram
+from rota.kernel.template import example_template_path
 from rota.storage.engine import create_engine
 from rota.storage.migrate import head_revision, upgrade
 from rota.storage.tables import Base
-from rota.template import example_template_path
 from tests.cli.conftest import (
     SHAPED_TOKEN,
     assert_one_line_error,

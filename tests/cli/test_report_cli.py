@@ -17,8 +17,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
 from rota.storage.engine import create_engine
 from rota.storage.migrate import upgrade
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory

@@ -9,7 +9,7 @@ import pytest
 
 from bot.cli import parser
 from bot.config import ConfigError, Settings
-from rota.template import example_template_path
+from rota.kernel.template import example_template_path
 from tests.cli.conftest import SHAPED_TOKEN
 
 GOOD = {"TELEGRAM_BOT_TOKEN": SHAPED_TOKEN}

@@ -19,9 +19,9 @@ from bot.app import running_jobs_done, start_app
 from bot.config import Settings
 from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from bot.pacing import UNPACED_CHATS, Limits
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import Role
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.roster.model import Role
 from rota.storage.tables import Base
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, ZONE, DbInfo
@@ -65,10 +65,31 @@ class Harness:
     # ------------------------------------------------------------ conversation helpers
 
     async def ask(self, user: FakeUser, text: str, expect: str = "") -> BotMessage:
-        """Send a private message and return the bot's first message after it (containing
-        `expect`: a broadcast landing at that moment is not the reply)."""
+        """Send a private message and return the bot's first reply after it (containing
+        `expect`).
+
+        A message the outbox sent (a briefing, an alert, a reminder landing at that moment) is
+        never the reply: replies are sent directly by the handler, so it is skipped.
+        """
         sent = await user.send(text)
-        return await user.wait_for(expect, after=sent["message_id"])
+        after = sent["message_id"]
+        while True:
+            reply = await user.wait_for(expect, after=after)
+            if not await self.sent_by_outbox(user.id, reply.message_id):
+                return reply
+            after = reply.message_id
+
+    async def sent_by_outbox(self, chat_id: int, message_id: int) -> bool:
+        """Whether the dispatcher sent this message (once its sends in flight are recorded)."""
+
+        async def recorded() -> tuple[bool] | None:
+            rows = [r for r in await self.rows("outbox") if r["chat_id"] == chat_id]
+            if any(r["state"] == "sending" for r in rows):
+                return None
+            return (any(r["message_id"] == message_id for r in rows),)
+
+        found = await eventually(recorded)
+        return found is not None and found[0]
 
     async def open_session(self, user: FakeUser, day: str) -> BotMessage:
         """/rota, then the day's button: the session view with its join buttons."""

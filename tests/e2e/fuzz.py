@@ -40,10 +40,10 @@ from sqlalchemy import event, select
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.template import parse_template
 from rota.storage.tables import Base
-from rota.template import parse_template
 from tests.conftest import ADMIN_ID, TEMPLATE, DbInfo
 from tests.e2e.conftest import Harness, night, running_bot, sign_up, tick
 
@@ -1278,7 +1278,7 @@ def _debrief_answer(c: Change, ctx: Ctx) -> bool:
 
 
 def _post_made(c: Change, ctx: Ctx) -> bool:
-    """Team members may post the rota in the team's group (rota.services.posts)."""
+    """Team members may post the rota in the team's group (rota.roster.posts)."""
     return (
         ctx.sent.own
         and ctx.member

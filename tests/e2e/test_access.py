@@ -13,8 +13,8 @@ import pytest
 
 from bot import texts
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
 from tests.conftest import DbInfo
 from tests.e2e.conftest import Harness, eventually, outbox_settled, running_bot
 from tests.e2e.test_safety_sos import Night, _with_duress

@@ -20,9 +20,9 @@ import pytest
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram
 from bot.fake_telegram.people import JSON
 from bot.pacing import UNPACED_CHATS
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.template import parse_template
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.template import parse_template
 from tests.conftest import TEMPLATE, DbInfo
 from tests.e2e.conftest import running_bot
 from tests.e2e.matrix import (

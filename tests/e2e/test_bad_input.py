@@ -7,7 +7,7 @@ import datetime as dtm
 import pytest
 
 from bot.texts import PRESS_REFUSED
-from rota.services import sessions
+from rota.roster import sessions
 from tests.e2e.conftest import Harness
 
 pytestmark = pytest.mark.e2e

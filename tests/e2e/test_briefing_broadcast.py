@@ -17,9 +17,9 @@ import pytest
 
 from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.pacing import Limits
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import SignUpStatus
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.roster.model import SignUpStatus
 from tests.briefings.team import BRIEF_AT, HEAD
 from tests.conftest import DbInfo
 from tests.e2e.conftest import Harness, outbox_settled, running_bot, sends_to

@@ -14,9 +14,10 @@ import pytest
 from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.jobs.dispatch import deliver
 from bot.jobs.shift import run_shift_tick
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.services import briefings, delivery
+from rota.briefings import services as briefings
+from rota.kernel import delivery
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
 from tests.briefings.team import BRIEF_AT, DAY, HEAD, UPDATE, Team, count, move_clock
 from tests.conftest import DbInfo
 from tests.e2e.conftest import (

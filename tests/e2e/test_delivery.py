@@ -16,7 +16,7 @@ import pytest
 
 from bot.app import running_jobs_done
 from bot.fake_telegram import BotMessage, FakeUser
-from rota.services import delivery
+from rota.kernel import delivery
 from tests.e2e.conftest import Harness, eventually, sends_landed
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import datetime as dtm
 
 import pytest
 
-from rota.clock import FakeClock
+from rota.kernel.clock import FakeClock
 from tests.e2e.conftest import Harness
 
 pytestmark = pytest.mark.e2e

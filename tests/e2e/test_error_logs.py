@@ -9,7 +9,8 @@ import pytest
 
 from bot import texts
 from bot.fake_telegram.people import JSON
-from rota.services import checkins, people
+from rota.people import membership as people
+from rota.safety import checkins
 from tests.e2e.conftest import Harness
 
 pytestmark = pytest.mark.e2e

@@ -19,8 +19,8 @@ import pytest
 from bot.app import build_application
 from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.pacing import UNPACED_CHATS, Limits
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import DbInfo
 from tests.e2e.conftest import (

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.fake_telegram import FakeTelegram
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
 from tests.conftest import DbInfo
 from tests.e2e.fuzz import Ctx, Sent, Tables, _allowed, _content, diff, fuzz, fuzz_bot
 

@@ -13,9 +13,9 @@ import pytest
 
 from bot import jobs
 from bot.fake_telegram import FakeTelegram
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import Notice
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.outbox import Notice
 from tests.conftest import DbInfo
 from tests.e2e.conftest import running_bot
 from tests.notices import raw
@@ -49,7 +49,7 @@ async def test_rows_stored_in_the_old_shape_are_still_delivered(
     tg: FakeTelegram, db: DbInfo, config: RotaConfig, clock: FakeClock
 ) -> None:
     async with running_bot(tg, db, config, clock) as bot:
-        old = {  # as rota/services/signups.py wrote a waitlist promotion before typing
+        old = {  # as rota/roster/signups.py wrote a waitlist promotion before typing
             "session_id": 1,
             "starts_at": "2026-12-02T19:00:00+00:00",
             "ends_at": "2026-12-02T23:00:00+00:00",

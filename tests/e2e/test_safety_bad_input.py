@@ -13,9 +13,9 @@ import pytest
 
 from bot.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from bot.texts import PRESS_REFUSED
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.template import parse_template
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.template import parse_template
 from tests.conftest import TEMPLATE, DbInfo
 from tests.e2e.conftest import (
     Harness,

@@ -28,13 +28,16 @@ import pytest
 from bot.app import running_jobs_done
 from bot.fake_telegram import FakeTelegram, FakeUser
 from bot.jobs.safety import run_reachability_check, run_safety_tick
-from rota.clock import FakeClock, SystemClock
-from rota.config import RotaConfig
-from rota.services import delivery, people, signups, tonight
+from rota.kernel import delivery
+from rota.kernel.clock import FakeClock, SystemClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.template import parse_template
+from rota.people import membership as people
+from rota.roster import signups
+from rota.safety import tonight
 from rota.storage.engine import create_engine
 from rota.storage.migrate import upgrade
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import parse_template
 from tests.conftest import DbInfo
 from tests.e2e.conftest import (
     Harness,

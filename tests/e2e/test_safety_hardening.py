@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
-from bot.safety_texts import TEAM_DETAILS
+from bot.safety.texts import TEAM_DETAILS
 from bot.texts import PRESS_REFUSED
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
 from tests.conftest import DbInfo
 from tests.e2e.conftest import (
     Harness,

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.fake_telegram import BotMessage, FakeGroup, FakeTelegram, FakeUser
-from rota.clock import FakeClock
-from rota.config import RotaConfig
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
 from tests.conftest import DbInfo
 from tests.e2e.conftest import Harness, eventually, running_bot
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from rota.config import RotaConfig
-from rota.errors import RoleFull
-from rota.services import signups
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import RoleFull
+from rota.kernel.template import load_template
+from rota.roster import signups
 from rota.storage.engine import create_engine
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import load_template
 
 
 def _wait_for(go_file: Path) -> None:

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import AlreadySignedUp, RoleFull
-from rota.model import Notice, OutboxItem
-from rota.services import delivery, signups
+from rota.kernel import delivery
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import AlreadySignedUp, RoleFull
+from rota.kernel.outbox import Notice, OutboxItem
+from rota.roster import signups
 from rota.storage.tables import OutboxRow
 from tests.conftest import TEMPLATE, DbInfo
 from tests.notices import raw

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import SignUpStatus
-from rota.services import sessions
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.roster import sessions
+from rota.roster.model import SignUpStatus
 from tests.services.helpers import (
     Uow,
     add_volunteers,

@@ -13,15 +13,16 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rota.config import RotaConfig
-from rota.model import Session, SignUpStatus
-from rota.safety_model import TimerKind
-from rota.services import delivery, timers, walks
-from rota.services.delivery import Sent
+from rota.kernel import delivery
+from rota.kernel.config import RotaConfig
+from rota.kernel.delivery import Sent
+from rota.kernel.template import parse_template
+from rota.roster.model import Session, SignUpStatus
+from rota.safety import timers, walks
+from rota.safety.model import TimerKind
 from rota.storage import seeding
 from rota.storage.tables import Base, CheckInRow, EscalationRow, OutboxRow, RoleRow, TimerRow
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
-from rota.template import parse_template
 from tests.conftest import ADMIN_ID, ZONE
 
 UTC = dtm.UTC

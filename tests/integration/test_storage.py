@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import Notice
-from rota.services import delivery
+from rota.kernel import delivery
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.outbox import Notice
 from rota.storage.tables import VolunteerRow
 from tests.notices import raw
 from tests.services.helpers import Uow, count, fetch, first_session, join_team

@@ -26,12 +26,13 @@ import datetime as dtm
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.localtime import session_window
-from rota.model import COORDINATOR_TAG, Session, SessionStatus, SignUpStatus, Volunteer
-from rota.safety_model import EscalationKind
-from rota.services import debriefs
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.localtime import session_window
+from rota.people.model import COORDINATOR_TAG, Volunteer
+from rota.reports import debriefs
+from rota.roster.model import Session, SessionStatus, SignUpStatus
+from rota.safety.model import EscalationKind
 from tests.services.helpers import Uow
 
 UTC = dtm.UTC

@@ -14,14 +14,15 @@ import zoneinfo
 import icalendar
 import pytest
 
-from bot import report_texts
-from rota import calendar as ics
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import InvalidInput, NotRegistered
-from rota.localtime import session_window
-from rota.model import Session, SessionStatus
-from rota.services import reports, sessions
+from bot.reports import texts as report_texts
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import InvalidInput, NotRegistered
+from rota.kernel.localtime import session_window
+from rota.reports import services as reports
+from rota.roster import calendar as ics
+from rota.roster import sessions
+from rota.roster.model import Session, SessionStatus
 from tests.conftest import ADMIN_ID
 from tests.services.helpers import Uow, admin_starts, boards, join, join_team, role_id, wait
 

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import SessionBoard
-from rota.services import debriefs, sessions
-from rota.services.debriefs import COUNT_KEYS, CountProblem, TurnKind
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.reports import debriefs
+from rota.reports.debriefs import COUNT_KEYS, CountProblem, TurnKind
+from rota.roster import sessions
+from rota.roster.model import SessionBoard
 from rota.storage.tables import DebriefRow, MilestoneRow, OutboxRow
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, DbInfo

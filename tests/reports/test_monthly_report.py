@@ -8,11 +8,11 @@ import io
 
 import pytest
 
-from bot import report_texts
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import InvalidInput, NotCoordinator
-from rota.services import reports
+from bot.reports import texts as report_texts
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import InvalidInput, NotCoordinator
+from rota.reports import services as reports
 from tests.conftest import ADMIN_ID
 from tests.reports.support import (
     EXPECTED_DEBRIEF,

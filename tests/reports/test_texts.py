@@ -6,10 +6,11 @@ import datetime as dtm
 
 import pytest
 
-from bot import notices, report_texts
-from bot.notice_registry import entries
-from rota.model import OutboxItem
-from rota.services.debriefs import COUNT_KEYS, QUESTIONS, CountProblem, is_no_incident, parse_count
+from bot.outbox import notices
+from bot.outbox.registry import entries
+from bot.reports import texts as report_texts
+from rota.kernel.outbox import OutboxItem
+from rota.reports.debriefs import COUNT_KEYS, QUESTIONS, CountProblem, is_no_incident, parse_count
 
 ZONE = "Europe/London"
 NOW = dtm.datetime(2026, 12, 2, 23, 0, tzinfo=dtm.UTC)
@@ -60,7 +61,7 @@ def test_the_report_kinds_are_rendered_by_the_report_feature() -> None:
     mine = {
         cls.KIND
         for cls, entry in entries().items()
-        if entry.render.__module__ == "bot.report_notices"
+        if entry.render.__module__ == "bot.reports.notices"
     }
     assert mine == {"debrief_question", "debrief_incident"}
 

@@ -17,11 +17,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import OutboxItem, SignUpStatus
-from rota.ports import UnitOfWork
-from rota.services import delivery, timers, walks
+from rota.kernel import delivery
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.outbox import OutboxItem
+from rota.kernel.template import CheckInPlan
+from rota.kernel.uow import UnitOfWork
+from rota.roster.model import SignUpStatus
+from rota.safety import timers, walks
 from rota.storage.tables import (
     CheckInRow,
     EscalationRow,
@@ -34,7 +37,6 @@ from rota.storage.tables import (
     TimerRow,
     VolunteerRow,
 )
-from rota.template import CheckInPlan
 from tests.conftest import ADMIN_ID
 from tests.services.helpers import Uow, fetch
 

@@ -8,10 +8,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import InvalidInput, NotCoordinator, SessionClosed
-from rota.services import alarms, checkins, tonight
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import InvalidInput, NotCoordinator, SessionClosed
+from rota.safety import alarms, checkins, tonight
 from rota.storage.tables import SessionRow
 from tests.conftest import ADMIN_ID
 from tests.safety.support import (

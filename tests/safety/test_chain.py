@@ -7,10 +7,10 @@ from collections import defaultdict
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import NotCoordinator
-from rota.services import alarms, walks
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import NotCoordinator
+from rota.safety import alarms, walks
 from tests.conftest import ADMIN_ID
 from tests.safety.support import (
     CORA,

@@ -7,8 +7,9 @@ import datetime as dtm
 
 import pytest
 
-from rota.errors import NotSignedUp, SessionClosed
-from rota.services import checkins, delivery
+from rota.kernel import delivery
+from rota.kernel.errors import NotSignedUp, SessionClosed
+from rota.safety import checkins
 from tests.conftest import ADMIN_ID
 from tests.safety.support import (
     CORA,

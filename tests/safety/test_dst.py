@@ -7,9 +7,10 @@ import datetime as dtm
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.services import sessions, walks
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.roster import sessions
+from rota.safety import walks
 from tests.conftest import ADMIN_ID
 from tests.safety.support import (
     NELL,

@@ -8,8 +8,9 @@ from collections import Counter
 
 import pytest
 
-from rota.errors import NotCoordinator, SessionClosed
-from rota.services import checkins, delivery, timers, walks
+from rota.kernel import delivery
+from rota.kernel.errors import NotCoordinator, SessionClosed
+from rota.safety import checkins, timers, walks
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, DbInfo
 from tests.safety.support import (

@@ -16,14 +16,15 @@ import datetime as dtm
 import pytest
 from sqlalchemy import select
 
-from bot import safety_texts
-from rota.checkin_plan import counts_from, may_check_in
-from rota.errors import NotSignedUp, SessionClosed, TooEarly
-from rota.model import SignUpStatus
-from rota.notices import codec
-from rota.notices.safety import Alert, Member, TeamAlert
-from rota.safety_model import Audience
-from rota.services import alarms, checkins, people, walks
+from bot.safety import texts as safety_texts
+from rota.kernel import notice_codec as codec
+from rota.kernel.errors import NotSignedUp, SessionClosed, TooEarly
+from rota.people import membership as people
+from rota.roster.model import SignUpStatus
+from rota.safety import alarms, checkins, walks
+from rota.safety.checkin_plan import counts_from, may_check_in
+from rota.safety.model import Audience
+from rota.safety.notices import Alert, Member, TeamAlert
 from rota.storage.tables import OutboxRow
 from tests.conftest import ADMIN_ID
 from tests.safety.support import (

@@ -6,10 +6,10 @@ import datetime as dtm
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import SessionClosed
-from rota.services import alarms, checkins, walks
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import SessionClosed
+from rota.safety import alarms, checkins, walks
 from tests.conftest import ADMIN_ID
 from tests.safety.support import (
     CORA,

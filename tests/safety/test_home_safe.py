@@ -6,8 +6,8 @@ import datetime as dtm
 
 import pytest
 
-from rota.errors import NotSignedUp
-from rota.services import checkins
+from rota.kernel.errors import NotSignedUp
+from rota.safety import checkins
 from tests.safety.support import (
     CORA,
     DEE,

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.services import alarms
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.safety import alarms
 from rota.storage.tables import SafetyLogRow
 from tests.safety.support import (
     CORA,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rota.errors import TooEarly
-from rota.services import checkins
+from rota.kernel.errors import TooEarly
+from rota.safety import checkins
 from tests.safety.support import NELL, Night, at, checkin_rows
 
 

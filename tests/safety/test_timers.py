@@ -6,9 +6,9 @@ import datetime as dtm
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.services import checkins
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.safety import checkins
 from tests.conftest import ADMIN_ID
 from tests.safety.support import (
     CORA,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dtm
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.services import sessions
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.roster import sessions
 from tests.conftest import ADMIN_ID
 from tests.safety.support import (
     CORA,

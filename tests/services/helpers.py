@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import Invite, SessionBoard, Volunteer
-from rota.services import people, sessions, signups
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.people import membership as people
+from rota.people.model import Invite, Volunteer
+from rota.roster import sessions, signups
+from rota.roster.model import SessionBoard
 from rota.storage.tables import (
     Base,
     InviteRow,

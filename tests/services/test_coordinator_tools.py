@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import Ambiguous, InvalidInput, NotCoordinator, NotFound
-from rota.model import Volunteer, VolunteerStatus
-from rota.services import people, sessions
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import Ambiguous, InvalidInput, NotCoordinator, NotFound
+from rota.people import membership as people
+from rota.people.model import Volunteer, VolunteerStatus
+from rota.roster import sessions
 from tests.conftest import ADMIN_ID, MONDAY_NOON
 from tests.services.helpers import (
     Uow,

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.model import EditTarget, Notice, OutboxItem, Priority, SentMessage
-from rota.services import delivery
-from rota.services.delivery import GiveUp, RetryLater, Sent
+from rota.kernel import delivery
+from rota.kernel.clock import FakeClock
+from rota.kernel.delivery import GiveUp, RetryLater, Sent
+from rota.kernel.outbox import EditTarget, Notice, OutboxItem, Priority, SentMessage
 from rota.storage.tables import OutboxRow
 from tests.notices import raw
 from tests.services.helpers import Uow, fetch

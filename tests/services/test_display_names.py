@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import InvalidInput
-from rota.model import MAX_NAME_LENGTH
-from rota.services import people
-from rota.services.people import cap_name, clean_name, telegram_name
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import InvalidInput
+from rota.people import membership as people
+from rota.people.membership import cap_name, clean_name, telegram_name
+from rota.people.model import MAX_NAME_LENGTH
 from tests.services.helpers import Uow, join_team, make_invite, snapshot, volunteer_row
 
 DOCTOR = "👩\u200d⚕\ufe0f Sam"  # woman health worker: ZWJ and a variation selector

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import NotCoordinator
-from rota.model import SignUpStatus
-from rota.services import walks
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import NotCoordinator
+from rota.roster.model import SignUpStatus
+from rota.safety import walks
 from tests.safety.support import CORA, LENA, Night, at, make_night, walk_state
 from tests.services.helpers import Uow, snapshot
 

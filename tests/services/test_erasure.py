@@ -19,18 +19,21 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import NotFound
-from rota.model import Notice, Volunteer, VolunteerStatus
-from rota.services import alarms, checkins, people, reports
-from rota.services.erasure import (
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import NotFound
+from rota.kernel.outbox import Notice
+from rota.people import membership as people
+from rota.people.model import Volunteer, VolunteerStatus
+from rota.privacy.erasure import (
     FORMER_VOLUNTEER,
     AlertStillOpen,
     ErasureCounts,
     Traces,
     erase_volunteer,
 )
+from rota.reports import services as reports
+from rota.safety import alarms, checkins
 from rota.storage.engine import create_engine
 from rota.storage.migrate import upgrade
 from rota.storage.tables import (

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import INVITE_VALIDITY, RotaConfig
-from rota.errors import AlreadyRegistered, InviteInvalid, NotCoordinator
-from rota.model import COORDINATOR_TAG, Volunteer, VolunteerStatus
-from rota.services import people
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import INVITE_VALIDITY, RotaConfig
+from rota.kernel.errors import AlreadyRegistered, InviteInvalid, NotCoordinator
+from rota.people import membership as people
+from rota.people.model import COORDINATOR_TAG, Volunteer, VolunteerStatus
 from rota.storage.tables import InviteRow, VolunteerRow
 from tests.conftest import ADMIN_ID
 from tests.services.helpers import (

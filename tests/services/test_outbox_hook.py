@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dtm
 
-from rota.clock import FakeClock
-from rota.model import Notice
+from rota.kernel.clock import FakeClock
+from rota.kernel.outbox import Notice
 from tests.notices import raw
 from tests.services.helpers import Uow
 

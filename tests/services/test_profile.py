@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import InvalidInput, NotRegistered
-from rota.model import Notice
-from rota.services import people, signups
-from rota.services.erasure import FORMER_VOLUNTEER
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import InvalidInput, NotRegistered
+from rota.kernel.outbox import Notice
+from rota.people import membership as people
+from rota.privacy.erasure import FORMER_VOLUNTEER
+from rota.roster import signups
 from rota.storage.tables import VolunteerRow
 from tests.notices import raw
 from tests.services.helpers import (

@@ -11,12 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import Notice, SessionStatus, VolunteerStatus
-from rota.safety_model import EscalationKind, WalkState
-from rota.services import reports
-from rota.services.retention import PurgeReport, purge
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.outbox import Notice
+from rota.kernel.template import RetentionPolicy
+from rota.people.model import VolunteerStatus
+from rota.privacy.retention import PurgeReport, purge
+from rota.reports import services as reports
+from rota.roster.model import SessionStatus
+from rota.safety.model import EscalationKind, WalkState
 from rota.storage.retention_repository import SqlRetention
 from rota.storage.tables import (
     Base,
@@ -28,7 +31,6 @@ from rota.storage.tables import (
     SafetyLogRow,
     VolunteerRow,
 )
-from rota.template import RetentionPolicy
 from tests.briefings.support import BRIEF_AT, briefing_of, read
 from tests.briefings.support import tick as briefing_tick
 from tests.notices import raw

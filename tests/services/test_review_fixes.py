@@ -7,11 +7,12 @@ import datetime as dtm
 
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import Notice
-from rota.services import people, sessions
-from rota.services.delivery import Sent, claim_due, record_outcome
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.delivery import Sent, claim_due, record_outcome
+from rota.kernel.outbox import Notice
+from rota.people import membership as people
+from rota.roster import sessions
 from rota.storage.tables import OutboxRow
 from tests.conftest import ADMIN_ID
 from tests.notices import raw

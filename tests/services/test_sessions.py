@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import InvalidInput, NotFound, SessionClosed
-from rota.model import Session
-from rota.services import sessions
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import InvalidInput, NotFound, SessionClosed
+from rota.roster import sessions
+from rota.roster.model import Session
 from rota.storage.tables import RoleRow, SessionRow
 from tests.conftest import ADMIN_ID
 from tests.services.helpers import (

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import (
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import (
     AlreadySignedUp,
     NotEligible,
     NotFound,
@@ -20,8 +20,10 @@ from rota.errors import (
     RoleFull,
     SessionClosed,
 )
-from rota.model import COORDINATOR_TAG, SessionBoard
-from rota.services import people, sessions, signups
+from rota.people import membership as people
+from rota.people.model import COORDINATOR_TAG
+from rota.roster import sessions, signups
+from rota.roster.model import SessionBoard
 from rota.storage.tables import OutboxRow
 from tests.conftest import ADMIN_ID
 from tests.services.helpers import (

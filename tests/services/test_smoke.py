@@ -1,6 +1,7 @@
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.services import people, sessions, signups
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.people import membership as people
+from rota.roster import sessions, signups
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID
 

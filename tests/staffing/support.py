@@ -1,7 +1,7 @@
 """A team and a Wednesday night to test reminders, staffing alerts and cover requests on.
 
 People join through the real invite path and sign up through the real join_role use case;
-everything after that goes through rota.services.staffing, driven by the fake clock. What the
+everything after that goes through rota.staffing.services, driven by the fake clock. What the
 bot decided to say is read straight from the outbox table, and sign-ups, reminders and cover
 requests straight from theirs, so a test sees what is stored, not what a use case returned.
 """
@@ -16,10 +16,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import OutboxItem, SessionBoard, Volunteer
-from rota.services import delivery, staffing
+from rota.kernel import delivery
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.outbox import OutboxItem
+from rota.people.model import Volunteer
+from rota.roster.model import SessionBoard
+from rota.staffing import services as staffing
 from rota.storage.tables import (
     CoverOfferRow,
     CoverRequestRow,

@@ -7,17 +7,12 @@ import datetime as dtm
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.model import (
-    Role,
-    RosterEntry,
-    SignUp,
-    SignUpStatus,
-    Volunteer,
-    VolunteerStatus,
-)
-from rota.services import sessions, signups, staffing
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.people.model import Volunteer, VolunteerStatus
+from rota.roster import sessions, signups
+from rota.roster.model import Role, RosterEntry, SignUp, SignUpStatus
+from rota.staffing import services as staffing
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, DbInfo
 from tests.services.helpers import Uow

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import (
+from rota.kernel import delivery
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import (
     AlreadySignedUp,
     DomainError,
     NotEligible,
@@ -18,7 +19,9 @@ from rota.errors import (
     NotSignedUp,
     SessionClosed,
 )
-from rota.services import delivery, people, sessions, signups, staffing
+from rota.people import membership as people
+from rota.roster import sessions, signups
+from rota.staffing import services as staffing
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, DbInfo
 from tests.services.helpers import Uow, snapshot, wait, withdraw

@@ -7,10 +7,11 @@ import datetime as dtm
 
 import pytest
 
-from rota.clock import FakeClock
-from rota.config import RotaConfig
-from rota.errors import NotRegistered, NotSignedUp, SessionClosed
-from rota.services import sessions, signups, staffing
+from rota.kernel.clock import FakeClock
+from rota.kernel.config import RotaConfig
+from rota.kernel.errors import NotRegistered, NotSignedUp, SessionClosed
+from rota.roster import sessions, signups
+from rota.staffing import services as staffing
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, DbInfo
 from tests.services.helpers import Uow, snapshot, wait, withdraw

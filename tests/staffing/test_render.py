@@ -1,4 +1,4 @@
-"""Every staffing notice renders through bot.notices, names are escaped, buttons parse."""
+"""Every staffing notice renders through bot.outbox.notices, names are escaped, buttons parse."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
-from bot import keyboards, notices, staffing_notices
-from bot import staffing_texts as words
-from bot.notice_registry import entries
-from rota.model import OutboxItem
-from rota.notices import codec
+from bot import callbacks
+from bot.outbox import notices
+from bot.outbox.registry import entries
+from bot.staffing import notices as staffing_notices
+from bot.staffing import texts as words
+from rota.kernel import notice_codec as codec
+from rota.kernel.outbox import OutboxItem
 
 START = "2026-12-02T19:00:00+00:00"
 END = "2026-12-02T23:00:00+00:00"
@@ -90,9 +92,9 @@ def test_the_buttons_carry_data_their_handlers_accept() -> None:
     assert _data(words.cancel_cover_keyboard(3)) == ["cv:x:3"]
     assert _data(callout.markup) == ["ro:j:12"]  # the rota's own join button
     for data in _data(reminder.markup) + _data(words.confirm_cant_keyboard(7)):
-        assert keyboards.parse(data, "rm", words.REMINDER_SHAPES) is not None
+        assert callbacks.parse(data, "rm", words.REMINDER_SHAPES) is not None
     for data in ("cv:a:3", "cv:x:3", "cv:r:9"):
-        assert keyboards.parse(data, "cv", words.COVER_SHAPES) is not None
+        assert callbacks.parse(data, "cv", words.COVER_SHAPES) is not None
 
 
 def test_edits_of_offers_leave_no_buttons() -> None:

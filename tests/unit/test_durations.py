@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rota.durations import format_duration, parse_duration
+from rota.kernel.durations import format_duration, parse_duration
 
 H = dtm.timedelta(hours=1)
 M = dtm.timedelta(minutes=1)

@@ -6,7 +6,7 @@ import datetime as dtm
 
 import pytest
 
-from rota.localtime import (
+from rota.kernel.localtime import (
     LocalTimeError,
     format_clock,
     format_day,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from rota.pairing import (
+from rota.safety.pairing import (
     PairingError,
     Walker,
     check_groups,

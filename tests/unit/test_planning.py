@@ -6,9 +6,9 @@ import datetime as dtm
 
 import pytest
 
-from rota.localtime import LocalTimeError, format_clock, format_when
-from rota.planning import PlannedSession, plan_sessions
-from rota.template import RoleSpec, RotaTemplate, SessionSpec
+from rota.kernel.localtime import LocalTimeError, format_clock, format_when
+from rota.kernel.template import RoleSpec, RotaTemplate, SessionSpec
+from rota.roster.planning import PlannedSession, plan_sessions
 
 LONDON = "Europe/London"
 WEDNESDAY = 2

@@ -3,7 +3,7 @@
 The inventory must list every column of every table, and nothing else, so a new column
 always forces a decision about it. Its "team group" column states who-sees-what: every
 column marked `never` must be absent from the team group's copy of an alert, as
-`rota/services/alarms.py` builds it. The end-to-end half of that check is
+`rota/safety/alarms.py` builds it. The end-to-end half of that check is
 tests/e2e/test_me.py::test_never_the_team_group_columns_never_reach_the_team_group.
 """
 
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from rota.config import RotaConfig
-from rota.model import Session, SessionStatus
-from rota.notices import codec
-from rota.notices.safety import AlertDetail, TeamAlert
-from rota.safety_model import Audience, EscalationKind, Location
-from rota.services import alarms
+from rota.kernel import notice_codec as codec
+from rota.kernel.config import RotaConfig
+from rota.roster.model import Session, SessionStatus
+from rota.safety import alarms
+from rota.safety.model import Audience, EscalationKind, Location
+from rota.safety.notices import AlertDetail, TeamAlert
 from rota.storage.tables import Base
 
 INVENTORY = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from rota.template import (
+from rota.kernel.template import (
     MIN_MESSAGE_ROWS,
     BriefingPlan,
     CheckInPlan,

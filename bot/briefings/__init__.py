@@ -1,0 +1,1 @@
+"""The briefing feature's words, buttons and notices."""

@@ -1,0 +1,1 @@
+"""Sending the outbox: renderers by notice kind, outcomes, the outgoing port."""

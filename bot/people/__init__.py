@@ -1,0 +1,1 @@
+"""The people feature's words and buttons."""

@@ -1,0 +1,1 @@
+"""The report feature's words and notices."""

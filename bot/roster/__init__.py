@@ -1,0 +1,1 @@
+"""The rota feature's words, buttons and notices."""

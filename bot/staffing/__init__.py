@@ -1,0 +1,1 @@
+"""The staffing feature's words, buttons and notices."""

@@ -1,0 +1,1 @@
+"""Briefings: what the team is told before the shift."""

@@ -1,0 +1,1 @@
+"""The shared kernel: clock, time, template, errors, unit of work and outbox."""

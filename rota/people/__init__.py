@@ -1,0 +1,1 @@
+"""The team's people: joining, who may do what, reachability."""

@@ -1,0 +1,1 @@
+"""Reports: the debrief and the monthly figures."""

@@ -1,0 +1,1 @@
+"""The rota: sessions, roles, sign-ups, waitlists and the team post."""

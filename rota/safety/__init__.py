@@ -1,0 +1,1 @@
+"""Safety: walks, pairs, check-ins, escalation, SOS and home safe."""

@@ -1,0 +1,87 @@
+"""A session's check-in plan: the template's, with a coordinator's per-session overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dtm
+import json
+
+from rota.kernel.durations import format_duration, parse_duration
+from rota.kernel.template import CheckInPlan
+
+OVERRIDABLE = ("interval", "grace", "escalate_after", "reescalate_after", "home_safe_within")
+
+
+def effective_plan(template_plan: CheckInPlan, override_json: str | None) -> CheckInPlan:
+    """The template's plan with the session's stored overrides applied."""
+    if not override_json:
+        return template_plan
+    values = json.loads(override_json)
+    plan = template_plan
+    for key, seconds in values.items():
+        if key in OVERRIDABLE:
+            plan = dataclasses.replace(plan, **{key: dtm.timedelta(seconds=seconds)})  # type: ignore[arg-type]
+    return plan
+
+
+def parse_overrides(words: list[str], base: CheckInPlan) -> tuple[CheckInPlan, str]:
+    """Read `interval=20m grace=5m` as typed by a coordinator; returns the plan and its JSON.
+
+    Raises:
+        ValueError: an unknown key, a bad duration, or a plan whose reminder would not come
+            before its escalation.
+    """
+    plan = base
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or key not in OVERRIDABLE:
+            raise ValueError(
+                f"'{word[:40]}' is not a setting: use key=duration with keys "
+                + ", ".join(OVERRIDABLE)
+            )
+        plan = dataclasses.replace(plan, **{key: parse_duration(value)})  # type: ignore[arg-type]
+    for key in ("interval", "escalate_after", "reescalate_after"):
+        if getattr(plan, key) <= dtm.timedelta(0):
+            raise ValueError(f"{key} must be longer than zero")
+    if plan.grace >= plan.escalate_after:
+        raise ValueError("grace must be shorter than escalate_after (the reminder comes first)")
+    stored = {k: int(getattr(plan, k).total_seconds()) for k in OVERRIDABLE}
+    return plan, json.dumps(stored, sort_keys=True)
+
+
+def due_times(
+    starts_at: dtm.datetime, ends_at: dtm.datetime, interval: dtm.timedelta
+) -> list[dtm.datetime]:
+    """Check-ins at start+interval, start+2*interval... strictly before the end."""
+    times = []
+    due = starts_at + interval
+    while due < ends_at:
+        times.append(due)
+        due += interval
+    return times
+
+
+def counts_from(due_at: dtm.datetime, plan: CheckInPlan) -> dtm.datetime:
+    """When a check-in starts to count: half an interval before it is due.
+
+    Earlier than that, a check-in (/ok twice in a row, or a press of a forged button for a
+    later check-in) would close the next one too and leave the pair an interval or more
+    unwatched. The button and /ok share this one rule.
+    """
+    return due_at - plan.interval / 2
+
+
+def may_check_in(due_at: dtm.datetime, at: dtm.datetime, plan: CheckInPlan) -> bool:
+    """Whether a check-in made at `at` counts for the one due at `due_at` (due now or late)."""
+    return at >= counts_from(due_at, plan)
+
+
+def describe(plan: CheckInPlan) -> str:
+    """The plan in plain words, for coordinators and briefings."""
+    return (
+        f"check in every {format_duration(plan.interval)}; a reminder after "
+        f"{format_duration(plan.grace)}; the on-call coordinator is alerted after "
+        f"{format_duration(plan.escalate_after)}, then everyone every "
+        f"{format_duration(plan.reescalate_after)} until someone acknowledges; "
+        f"home safe within {format_duration(plan.home_safe_within)} of the end"
+    )

@@ -1,1 +1,0 @@
-"""Use cases: each opens one unit of work, applies the rules and commits."""

@@ -1,0 +1,1 @@
+"""Staffing: reminders, short-staffing alerts and cover."""
