@@ -22,8 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, User
 from telegram.error import InvalidToken, TelegramError
 
+from bot import texts
 from bot.config import ConfigError, Settings
 from bot.logprivacy import protect_logs
+from bot.reports import chart, exports
 from bot.reports import texts as report_texts
 from rota.kernel.clock import SystemClock
 from rota.kernel.durations import format_duration
@@ -327,7 +329,7 @@ def cmd_report(env: Mapping[str, str], args: argparse.Namespace) -> int:
         try:
             reports.parse_month(args.month)
         except InvalidInput as err:
-            raise CliError(f"--month: {err.message}", code=2) from None
+            raise CliError(f"--month: {texts.refusal_plain(err)}", code=2) from None
     settings = _settings(env, require_token=False)
     zone = settings.timezone
     now = SystemClock().now()
@@ -340,10 +342,10 @@ def cmd_report(env: Mapping[str, str], args: argparse.Namespace) -> int:
     )
     print(report_texts.report_table(report, zone))
     if args.csv is not None:
-        _write(args.csv, report_texts.report_csv(report), "--csv")
+        _write(args.csv, exports.report_csv(report), "--csv")
         print(f"wrote {args.csv}")
     if args.png is not None:
-        _write(args.png, report_texts.report_png(report), "--png")
+        _write(args.png, chart.report_png(report), "--png")
         print(f"wrote {args.png}")
     return 0
 
@@ -352,7 +354,7 @@ def _day(text: str, option: str) -> dtm.date:
     try:
         return parse_date(text)
     except LocalTimeError as err:
-        raise CliError(f"{option}: {err.message}", code=2) from None
+        raise CliError(f"{option}: {texts.refusal_plain(err)}", code=2) from None
 
 
 def cmd_export(env: Mapping[str, str], args: argparse.Namespace) -> int:
@@ -372,12 +374,12 @@ def cmd_export(env: Mapping[str, str], args: argparse.Namespace) -> int:
     try:
         first, last = reports.parse_range(first.isoformat(), last.isoformat())
     except InvalidInput as err:
-        raise CliError(f"--from/--to: {err.message}", code=2) from None
+        raise CliError(f"--from/--to: {texts.refusal_plain(err)}", code=2) from None
     boards = _read_database(
         settings, lambda uow: reports.rota_between(uow(), first=first, last=last)
     )
     if args.format == "csv":
-        data = report_texts.rota_csv(boards, zone)
+        data = exports.rota_csv(boards, zone)
     else:
         data = ics.build_ics(ics.rota_events(boards), name="Outreach rota", stamp=now)
     if args.out is None:

@@ -1,13 +1,19 @@
-"""Every word the bot says, as pure functions of domain values and the local time zone.
+"""Words every feature shares (help, refusals, where a command works), and `esc`.
 
-Messages are HTML: every value that came from a person goes through `esc`.
+Each feature's own words are in bot/<feature>/texts.py, as pure functions of domain values
+and the local time zone. Messages are HTML: every value that came from a person goes
+through `esc`.
 """
 
 from __future__ import annotations
 
+import datetime as dtm
 import html
 
-from rota.kernel.errors import Ambiguous, DomainError
+from bot import refusals
+from rota.kernel.errors import Ambiguous, DomainError, InvalidInput, RefusalCode
+from rota.kernel.localtime import format_clock, format_day, format_month
+from rota.kernel.refusals import TimeRefusal
 from rota.roster.notices import LeftGroup
 
 esc = html.escape
@@ -81,12 +87,77 @@ EDITED = (
 )
 
 
-def refusal(err: DomainError) -> str:
-    """A domain refusal as a reply; an ambiguous name lists the candidates."""
+def refusal(err: DomainError, zone: str | None = None) -> str:
+    """A domain refusal as an HTML reply; an ambiguous name lists the candidates.
+
+    The whole sentence is escaped, so every fact a person supplied (a name, what they typed)
+    is too. `zone` is needed only by refusals that carry an instant (shown as local time).
+    """
+    said = esc(refusal_plain(err, zone))
     if isinstance(err, Ambiguous):
         lines = "\n".join(f"• {esc(c)}" for c in err.candidates)
-        return f"{esc(err.message)}\n{lines}\nPlease use the @username or id."
-    return esc(err.message)
+        return f"{said}\n{lines}\nPlease use the @username or id."
+    return said
+
+
+def refusal_plain(err: DomainError, zone: str | None = None) -> str:
+    """A domain refusal as plain text (a button's alert, the command line): its code's wording
+    with its facts; instants in local time, dates as YYYY-MM-DD."""
+    wording = refusals.wording(err.code)
+    if isinstance(wording, str):
+        return wording.format(**{k: _shown(v, zone) for k, v in err.facts.items()})
+    return wording(**err.facts)
+
+
+def _shown(value: object, zone: str | None) -> object:
+    if isinstance(value, dtm.datetime):
+        if zone is None:
+            raise ValueError("a refusal with an instant needs the local zone to be worded")
+        return format_clock(value, zone)
+    if isinstance(value, dtm.date):
+        return value.isoformat()
+    return value
+
+
+class Usage(RefusalCode):
+    """A command typed without what it needs: the wording is the command's usage line."""
+
+    COMMAND = ("text",)
+
+
+def usage(text: str) -> InvalidInput:
+    """Refuse a command with its usage line (already worded here in bot/)."""
+    return InvalidInput(Usage.COMMAND, text=text)
+
+
+def _clock_change_time(day: dtm.date, at: dtm.time) -> str:
+    return f"{at:%H:%M} on {format_day(day)} {day.year}"
+
+
+refusals.words(
+    {
+        Usage.COMMAND: "{text}",
+        TimeRefusal.NOT_A_DATE: "{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-12-02",
+        TimeRefusal.NO_YEAR_ZERO: "{text!r} is not a real date: there is no year 0",
+        TimeRefusal.NO_SUCH_MONTH: "{text!r} is not a real date: there is no month {month:02d}",
+        TimeRefusal.NO_DAY_ZERO: "{text!r} is not a real date: there is no day 00",
+        TimeRefusal.MONTH_TOO_SHORT: lambda *, text, year, month, days: (
+            f"{text!r} is not a real date: {format_month(year, month)} has only {days} days"
+        ),
+        TimeRefusal.NOT_A_TIME: "{text!r} is not a time: write it as HH:MM, e.g. 19:00",
+        TimeRefusal.UNKNOWN_ZONE: "{zone!r} is not a time zone: use a name like Europe/London",
+        TimeRefusal.SKIPPED_TIME: lambda *, day, at, zone: (
+            f"{_clock_change_time(day, at)} does not exist in {zone}: the clocks go forward"
+        ),
+        TimeRefusal.REPEATED_TIME: lambda *, day, at, zone: (
+            f"{_clock_change_time(day, at)} happens twice in {zone}: the clocks go back"
+        ),
+        TimeRefusal.NO_LENGTH: lambda *, day, start, end, zone: (
+            f"the session {start:%H:%M}-{end:%H:%M} on {format_day(day)} {day.year} has no "
+            f"length in {zone} once the clock change is applied"
+        ),
+    }
+)
 
 
 def help_text(*, coordinator: bool) -> str:

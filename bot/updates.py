@@ -35,6 +35,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
 
+from bot.safety import keyboards as safety_keyboards
+
 MAX_CONCURRENT = 32
 # SQLite takes one writer at a time and lets the others poll for the lock, unfairly: with 50
 # volunteers pressing at once, a sweep waited past the 10 s busy timeout and failed
@@ -54,7 +56,15 @@ SAFETY, ORDINARY, FLOOD = 0, 1, 2  # who is served first when a slot frees
 
 # Callback prefixes of the walk's safety buttons: check-in (We're OK / Need help), the alarm
 # buttons (acknowledge, resolve, digests), home safe, and ending the walk.
-SAFETY_BUTTONS = ("ci:", "es:", "hs:", "wk:")
+SAFETY_BUTTONS = tuple(
+    f"{spec.prefix}:"
+    for spec in (
+        safety_keyboards.CHECKIN,
+        safety_keyboards.ALARM,
+        safety_keyboards.HOME_SAFE,
+        safety_keyboards.END_WALK,
+    )
+)
 SAFETY_COMMANDS = frozenset({"ok", "sos", "endwalk"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.briefings import keyboards as briefing_keyboards
 from bot.briefings import texts as briefing_texts
 from bot.outbox.outgoing import Outgoing
 from bot.outbox.registry import Shown, renders
@@ -17,7 +18,9 @@ from rota.briefings.notices import (
 @renders(BriefingMessage, "a briefing")
 def briefing(p: BriefingMessage, shown: Shown) -> Outgoing:
     """The briefing, with its Got it button."""
-    return Outgoing(briefing_texts.briefing(p, shown.zone), briefing_texts.got_it(p.briefing_id))
+    return Outgoing(
+        briefing_texts.briefing(p, shown.zone), briefing_keyboards.got_it(p.briefing_id)
+    )
 
 
 @renders(NoteUpdate, "a briefing update")

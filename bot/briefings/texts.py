@@ -1,4 +1,4 @@
-"""Every word of the briefing feature, and its `bf:` buttons. Pure functions of payloads.
+"""Every word of the briefing feature; its button is in keyboards.py. Pure functions.
 
 The briefing is read on a phone a few hours before the walk: when and where first, then who
 to call, your pair, the plan, the kit, and tonight's safety notes. It always fits in one
@@ -12,9 +12,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot import callbacks
+from bot.refusals import words
 from bot.roster.texts import day, window
 from bot.texts import esc
 from rota.briefings.notices import (
@@ -25,12 +23,11 @@ from rota.briefings.notices import (
     PairsChanged,
     UnreadAlert,
 )
+from rota.briefings.refusals import BriefingRefusal
 from rota.briefings.services import BriefingStatus, NoteAdded, SessionNotes
 from rota.kernel.localtime import format_clock
 from rota.kernel.notices import SessionTimes
 
-PREFIX = "bf"
-SHAPES = {"g": 1}  # bf:g:<briefing id>  Got it
 MESSAGE_LIMIT = 4096  # Telegram's limit, in UTF-16 units of the text as shown
 _TAG = re.compile(r"<[^>]*>")
 
@@ -43,21 +40,6 @@ BRIEF_USAGE = (
     "/brief 2026-12-02 Ugly Mugs alert: a man in a grey van offering lifts near Mill Road."
 )
 STATUS_USAGE = "Usage: /briefstatus YYYY-MM-DD, e.g. /briefstatus 2026-12-02"
-
-
-# ---------------------------------------------------------------------------- buttons
-
-
-def got_it(briefing_id: int) -> InlineKeyboardMarkup:
-    """The Got it button under a briefing."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("✅ Got it", callback_data=f"{PREFIX}:g:{briefing_id}")]]
-    )
-
-
-def parse(data: str | None) -> callbacks.Press | None:
-    """A strictly parsed `bf:` press; None for anything forged, truncated or foreign."""
-    return callbacks.parse(data, PREFIX, SHAPES)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -356,3 +338,32 @@ def status(st: BriefingStatus, zone: str) -> str:
         return "\n".join(lines)
 
     return _fit(after)
+
+
+# ---------------------------------------------------------------------------- refusals
+
+words(
+    {
+        BriefingRefusal.NOTE_EMPTY: (
+            "The note is empty. Write what the team needs to know after the date, e.g. "
+            "/brief 2026-12-02 Ugly Mugs alert: a grey van seen on Mill Road."
+        ),
+        BriefingRefusal.NOTE_TOO_LONG: (
+            "That note is {length} characters long: {limit} at most, so the "
+            "briefing still fits in one message. Please shorten it."
+        ),
+        BriefingRefusal.NOTES_TOO_LONG: (
+            "Tonight's notes would be too long for one message: they already have {used} "
+            "of {limit} characters, and this note has {length}. Please shorten it."
+        ),
+        BriefingRefusal.NO_SESSION_ON: "There's no session on {day}. /rota shows the coming ones.",
+        BriefingRefusal.SESSION_CANCELLED: (
+            "The session on {day} was cancelled, so it has no briefing."
+        ),
+        BriefingRefusal.SESSION_OVER: (
+            "The session on {day} is over, so its briefing can't change any more."
+        ),
+        BriefingRefusal.NO_SESSION_TO_CHECK: "There's no session on {day}. /rota shows the dates.",
+        BriefingRefusal.NOT_YOUR_BRIEFING: "That isn't your briefing, so I can't mark it read.",
+    }
+)

@@ -18,7 +18,11 @@ from bot.handlers.access import (
     leave_after_safety,
     message_guards,
     team_groups_only,
+    unclaimed_button,
 )
+from bot.people import keyboards as people_keyboards
+from bot.roster import keyboards as roster_keyboards
+from bot.safety import keyboards as safety_keyboards
 
 COMMANDS = [
     BotCommand("rota", "Upcoming sessions: claim a shift"),
@@ -72,22 +76,22 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         command("endwalk", safety.end_walk, both),
     ]
     buttons = [
-        button("ro", rota.rota_button, both),  # the team post's join buttons too
-        button("ms", rota.my_shifts_button, private),
-        button("me", start.forget_button, private),
-        button("ci", safety.checkin_button, private, urgent=frozenset({"h"})),  # Need help
-        button("es", safety.alarm_button, both),  # the team group gets a copy of late alarms
-        button("hs", safety.home_button, private),
-        button("wk", safety.end_walk, private),
-        button("pr", tonight.pairs_button, private),
+        button(roster_keyboards.ROTA, rota.rota_button, both),  # the team post's join buttons
+        button(roster_keyboards.MY_SHIFTS, rota.my_shifts_button, private),
+        button(people_keyboards.FORGET, start.forget_button, private),
+        # Need help counts from a stale screen too
+        button(safety_keyboards.CHECKIN, safety.checkin_button, private, urgent=frozenset({"h"})),
+        # the team group gets a copy of late alarms
+        button(safety_keyboards.ALARM, safety.alarm_button, both),
+        button(safety_keyboards.HOME_SAFE, safety.home_button, private),
+        button(safety_keyboards.END_WALK, safety.end_walk, private),
+        button(safety_keyboards.PAIRS, tonight.pairs_button, private),
     ]
+    features = [*briefing.handlers(), *staffing.handlers(), *reports.handlers(), *buttons]
     handlers: list[Any] = [
         *message_guards(),
         *commands,
-        *briefing.handlers(),
-        *staffing.handlers(),
-        *reports.handlers(),
-        *buttons,
+        *features,
         MessageHandler(
             filters.CONTACT & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
             start.save_contact,
@@ -98,6 +102,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(
             filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, safety.text_or_duress
         ),
+        unclaimed_button(features),  # a feature's prefix, but none of its shapes
         CallbackQueryHandler(fallback.unknown_button),
     ]
     # Before everything: a group that is not the team's is told once and left.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import functools
 import logging
+from collections.abc import Iterable
 
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -26,6 +27,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.callbacks import CallbackSpec, any_prefix
 from bot.context import RotaContext
 from bot.handlers.base import Handler
 from rota.people import membership as people
@@ -53,18 +55,51 @@ def command(name: str, callback: Handler, where: Place) -> CommandHandler:  # ty
     )
 
 
+class ButtonHandler(CallbackQueryHandler):  # type: ignore[type-arg]
+    """The handler of one feature's buttons: presses whose data has a shape of its spec."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: CallbackSpec, callback: Handler) -> None:
+        super().__init__(callback, pattern=spec.pattern)
+        self.spec = spec
+
+
 def button(
-    prefix: str, callback: Handler, where: Place, *, urgent: frozenset[str] = frozenset()
-) -> CallbackQueryHandler:  # type: ignore[type-arg]
-    """A button prefix whose presses count only on its own messages, in `where`.
+    spec: CallbackSpec, callback: Handler, where: Place, *, urgent: frozenset[str] = frozenset()
+) -> ButtonHandler:
+    """A feature's buttons, as its spec declares them: presses count only on their own
+    messages, in `where`.
 
     `urgent` actions count from a stale screen too (the button already gone from the message,
     say after the partner checked in): Need help must never be refused for being out of date.
     Their handlers edit nothing and the domain decides who they are for.
     """
-    return CallbackQueryHandler(
-        _pressed_here(callback, where, prefix, urgent), pattern=f"^{prefix}:"
-    )
+    if not urgent <= spec.actions.keys():
+        raise ValueError(f"{spec.prefix}: urgent actions {sorted(urgent)} are not all declared")
+    return ButtonHandler(spec, _pressed_here(callback, where, spec, urgent))
+
+
+def unclaimed_button(handlers: Iterable[object]) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    """After the buttons: data with a feature's prefix but none of its shapes.
+
+    Forged, or a button of an older version: refused like any press that is not a button of
+    the pressed message (an old button really on it is only out of date). Raises ValueError
+    if two of `handlers`' buttons share a prefix.
+    """
+    specs = [h.spec for h in handlers if isinstance(h, ButtonHandler)]
+
+    async def refuse(update: Update, context: RotaContext) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message
+        if isinstance(message, Message) and on_message(query.data, message):
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+        else:
+            await query.answer(texts.PRESS_REFUSED, show_alert=True)
+
+    return CallbackQueryHandler(refuse, pattern=any_prefix(specs))
 
 
 def _command_in(name: str, callback: Handler, where: Place) -> Handler:
@@ -92,9 +127,9 @@ def on_message(data: str | None, message: Message) -> bool:
     return any(b.callback_data == data for row in markup.inline_keyboard for b in row)
 
 
-def _pressed_here(callback: Handler, where: Place, prefix: str, urgent: frozenset[str]) -> Handler:
-    urgent_data = tuple(f"{prefix}:{action}:" for action in urgent)
-
+def _pressed_here(
+    callback: Handler, where: Place, spec: CallbackSpec, urgent: frozenset[str]
+) -> Handler:
     @functools.wraps(callback)
     async def wrapper(update: Update, context: RotaContext) -> None:
         query = update.callback_query
@@ -104,7 +139,8 @@ def _pressed_here(callback: Handler, where: Place, prefix: str, urgent: frozense
         # A modified client can send any data from any message it can see: a press counts
         # only if the pressed message carries that very button (its keyboard comes from
         # Telegram, not from the client), so no handler edits a message of another kind.
-        loose = bool(query.data and query.data.startswith(urgent_data))
+        press = spec.parse(query.data)
+        loose = press is not None and press.action in urgent
         if not isinstance(message, Message) or not (loose or on_message(query.data, message)):
             await query.answer(texts.PRESS_REFUSED, show_alert=True)
             return

@@ -14,6 +14,7 @@ from bot import texts
 from bot.context import RotaContext
 from rota.kernel.errors import DomainError, NotCoordinator
 from rota.people import membership as people
+from rota.people.refusals import PeopleRefusal
 
 Handler = Callable[[Update, RotaContext], Coroutine[Any, Any, None]]
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
@@ -31,7 +32,7 @@ def coordinators_only(func: Handler) -> Handler:
             context.deps.uow(), telegram_id=user.id, config=context.deps.config
         )
         if not actor.is_coordinator:
-            raise NotCoordinator("Sorry, only coordinators can do that.")
+            raise NotCoordinator(PeopleRefusal.COORDINATORS_ONLY)
         await func(update, context)
 
     return wrapper
@@ -56,17 +57,18 @@ def refusals_answered(func: Handler) -> Handler:
         try:
             await func(update, context)
         except DomainError as err:
-            await refuse(update, err)
+            await refuse(update, err, context.deps.config.zone)
 
     return wrapper
 
 
-async def refuse(update: Update, err: DomainError) -> None:
-    """Tell the person why not, in the place they asked."""
+async def refuse(update: Update, err: DomainError, zone: str) -> None:
+    """Tell the person why not, in the place they asked (worded by bot.texts, by its code)."""
     if update.callback_query is not None:
-        await update.callback_query.answer(err.message[:ALERT_LIMIT], show_alert=True)
+        alert = texts.refusal_plain(err, zone)[:ALERT_LIMIT]  # an alert is plain text
+        await update.callback_query.answer(alert, show_alert=True)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(texts.refusal(err))
+        await update.effective_message.reply_text(texts.refusal(err, zone))
 
 
 def is_private(update: Update) -> bool:

@@ -9,12 +9,13 @@ from typing import Any
 
 from telegram import BotCommand, Update
 
+from bot import texts
+from bot.briefings import keyboards as briefing_keyboards
 from bot.briefings import texts as briefing_texts
 from bot.context import RotaContext
 from bot.handlers.access import Place, button, command
 from bot.handlers.base import command_args, coordinators_only, refusals_answered
 from rota.briefings import services as briefings
-from rota.kernel.errors import InvalidInput
 from rota.kernel.localtime import format_clock
 
 # Coordinators' commands are not in the menu everyone sees (like /invite); /help lists them.
@@ -30,7 +31,7 @@ async def brief(update: Update, context: RotaContext) -> None:
         return
     parts = command_args(update).split(maxsplit=1)
     if not parts:
-        raise InvalidInput(briefing_texts.BRIEF_USAGE)
+        raise texts.usage(briefing_texts.BRIEF_USAGE)
     deps = context.deps
     zone = deps.config.zone
     if len(parts) == 1:
@@ -59,7 +60,7 @@ async def brief_status(update: Update, context: RotaContext) -> None:
         return
     day = command_args(update)
     if not day or len(day.split()) != 1:
-        raise InvalidInput(briefing_texts.STATUS_USAGE)
+        raise texts.usage(briefing_texts.STATUS_USAGE)
     deps = context.deps
     found = await briefings.status(
         deps.uow(), telegram_id=user.id, day=day, config=deps.config, now=deps.clock.now()
@@ -73,7 +74,7 @@ async def got_it_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = briefing_texts.parse(query.data)
+    press = briefing_keyboards.GOT_IT.parse(query.data)
     if press is None or press.ident is None:
         await query.answer(briefing_texts.STALE, show_alert=True)
         return
@@ -107,5 +108,5 @@ def handlers() -> list[Any]:
     return [
         command("brief", brief, Place.PRIVATE),
         command("briefstatus", brief_status, Place.PRIVATE),
-        button(briefing_texts.PREFIX, got_it_button, Place.PRIVATE),
+        button(briefing_keyboards.GOT_IT, got_it_button, Place.PRIVATE),
     ]

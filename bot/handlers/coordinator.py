@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import texts
 from bot.context import RotaContext
 from bot.handlers.base import command_args, coordinators_only, refusals_answered
 from bot.people import texts as people_texts
@@ -14,7 +15,7 @@ from rota.roster import sessions
 
 
 def _usage(example: str) -> InvalidInput:
-    return InvalidInput(f"Usage: {example}")
+    return texts.usage(f"Usage: {example}")
 
 
 @refusals_answered

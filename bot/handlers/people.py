@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InputFile, ReplyKeyboardRemove, Update
 
-from bot import callbacks, texts
+from bot import texts
 from bot.context import RotaContext
 from bot.handlers.base import command_args, refusals_answered
 from bot.people import keyboards as people_keyboards
@@ -168,7 +168,7 @@ async def forget_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "me", {"y": 0, "n": 0})
+    press = people_keyboards.FORGET.parse(query.data)
     if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return

@@ -7,11 +7,12 @@ from typing import Any
 
 from telegram import BotCommand, InputFile, Update
 
+from bot import texts
 from bot.context import RotaContext
 from bot.handlers.access import Place, command
 from bot.handlers.base import command_args, coordinators_only, is_private, refusals_answered
+from bot.reports import chart, exports
 from bot.reports import texts as report_texts
-from rota.kernel.errors import InvalidInput
 from rota.reports import debriefs
 from rota.reports import services as reports
 
@@ -63,7 +64,7 @@ async def monthly_report(update: Update, context: RotaContext) -> None:
         return
     words = command_args(update).split()
     if len(words) > 1:
-        raise InvalidInput("Usage: /report [YYYY-MM], e.g. /report 2026-11")
+        raise texts.usage("Usage: /report [YYYY-MM], e.g. /report 2026-11")
     deps = context.deps
     report = await reports.coordinator_report(
         deps.uow(),
@@ -74,13 +75,13 @@ async def monthly_report(update: Update, context: RotaContext) -> None:
     )
     zone = deps.config.zone
     await message.reply_text(report_texts.report_message(report, zone))
-    chart = await asyncio.to_thread(report_texts.report_png, report)
+    png = await asyncio.to_thread(chart.report_png, report)
     name = f"outreach-report-{report.month.key}"
     await message.reply_document(
-        InputFile(chart, filename=f"{name}.png"), caption="The chart, for funder reports."
+        InputFile(png, filename=f"{name}.png"), caption="The chart, for funder reports."
     )
     await message.reply_document(
-        InputFile(report_texts.report_csv(report), filename=f"{name}.csv"),
+        InputFile(exports.report_csv(report), filename=f"{name}.csv"),
         caption="The same figures as a spreadsheet (CSV).",
     )
 

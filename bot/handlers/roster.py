@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot import callbacks, texts
+from bot import texts
 from bot.context import RotaContext
 from bot.handlers.base import edit_in_place, is_private, refusals_answered
 from bot.roster import keyboards as roster_keyboards
@@ -49,7 +49,7 @@ async def rota_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "ro", {"l": 0, "s": 1, "j": 1, "w": 1})
+    press = roster_keyboards.ROTA.parse(query.data)
     if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -82,7 +82,7 @@ async def rota_button(update: Update, context: RotaContext) -> None:
             deps.uow(), telegram_id=user_id, role_id=press.ident, config=deps.config, now=now
         )
     except RoleFull as full:
-        await query.answer(full.message, show_alert=True)
+        await query.answer(texts.refusal_plain(full, zone), show_alert=True)
         if is_private(update):  # show the waitlist button in place of the join button
             role = await sessions.role_board(
                 deps.uow(), telegram_id=user_id, role_id=press.ident, config=deps.config, now=now
@@ -134,7 +134,7 @@ async def my_shifts_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "ms", {"w": 1, "y": 1, "n": 0})
+    press = roster_keyboards.MY_SHIFTS.parse(query.data)
     if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return

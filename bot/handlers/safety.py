@@ -9,7 +9,7 @@ import datetime as dtm
 from telegram import Message, Update
 from telegram.error import BadRequest
 
-from bot import callbacks, texts
+from bot import texts
 from bot.context import RotaContext
 from bot.handlers import reports
 from bot.handlers.base import is_private, refusals_answered
@@ -30,7 +30,7 @@ async def checkin_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "ci", {"o": 1, "h": 1})
+    press = safety_keyboards.CHECKIN.parse(query.data)
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -144,7 +144,7 @@ async def home_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "hs", {"o": 1})
+    press = safety_keyboards.HOME_SAFE.parse(query.data)
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -168,7 +168,7 @@ async def alarm_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "es", {"a": 1, "r": 1, "t": 0, "f": 0})
+    press = safety_keyboards.ALARM.parse(query.data)
     if press is not None and press.action in ("t", "f"):
         await _digest_button(update, context, resolving=press.action == "f")
         return

@@ -6,11 +6,12 @@ from typing import Any
 
 from telegram import BotCommand, CallbackQuery, Update
 
-from bot import callbacks, texts
+from bot import texts
 from bot.context import RotaContext
 from bot.handlers.access import Place, button, command
 from bot.handlers.base import edit_in_place, refusals_answered
 from bot.roster import texts as roster_texts
+from bot.staffing import keyboards as staffing_keyboards
 from bot.staffing import texts as words
 from rota.staffing import services as staffing
 
@@ -21,8 +22,8 @@ def handlers() -> list[Any]:
     """This feature's handlers, registered before the fallbacks."""
     return [
         command("cover", show_cover, Place.PRIVATE),
-        button("rm", reminder_button, Place.PRIVATE),
-        button("cv", cover_button, Place.PRIVATE),
+        button(staffing_keyboards.REMINDER, reminder_button, Place.PRIVATE),
+        button(staffing_keyboards.COVER, cover_button, Place.PRIVATE),
     ]
 
 
@@ -37,7 +38,7 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "rm", words.REMINDER_SHAPES)
+    press = staffing_keyboards.REMINDER.parse(query.data)
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -59,7 +60,7 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
         )
         await query.answer()
         await edit_in_place(
-            query, words.confirm_cant(shift, zone), words.confirm_cant_keyboard(session_id)
+            query, words.confirm_cant(shift, zone), staffing_keyboards.confirm_cant(session_id)
         )
     elif press.action == "w":
         outcome = await staffing.withdraw_after_reminder(
@@ -73,7 +74,9 @@ async def reminder_button(update: Update, context: RotaContext) -> None:
         )
         await query.answer(words.COVER_ASKED_ANSWER)
         await edit_in_place(
-            query, words.cover_asked(asked, zone), words.cancel_cover_keyboard(asked.request.id)
+            query,
+            words.cover_asked(asked, zone),
+            staffing_keyboards.cancel_cover(asked.request.id),
         )
 
 
@@ -89,7 +92,8 @@ async def show_cover(update: Update, context: RotaContext) -> None:
     )
     zone = deps.config.zone
     await message.reply_text(
-        words.cover_list(choices, zone), reply_markup=words.cover_list_keyboard(choices, zone)
+        words.cover_list(choices, zone),
+        reply_markup=staffing_keyboards.cover_list(choices, zone),
     )
 
 
@@ -99,7 +103,7 @@ async def cover_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "cv", words.COVER_SHAPES)
+    press = staffing_keyboards.COVER.parse(query.data)
     if press is None or press.ident is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -114,7 +118,9 @@ async def cover_button(update: Update, context: RotaContext) -> None:
         )
         await query.answer(words.COVER_ASKED_ANSWER)
         await edit_in_place(
-            query, words.cover_asked(asked, zone), words.cancel_cover_keyboard(asked.request.id)
+            query,
+            words.cover_asked(asked, zone),
+            staffing_keyboards.cancel_cover(asked.request.id),
         )
     elif press.action == "a":
         taken = await staffing.accept_cover(

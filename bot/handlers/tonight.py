@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import callbacks, texts
+from bot import texts
 from bot.context import RotaContext
 from bot.handlers.base import command_args, coordinators_only, refusals_answered
 from bot.safety import keyboards as safety_keyboards
 from bot.safety import texts as safety_texts
-from rota.kernel.errors import InvalidInput
 from rota.safety import tonight
 from rota.safety.tonight import PairsView
 
@@ -38,7 +37,7 @@ async def show_log(update: Update, context: RotaContext) -> None:
         return
     day = command_args(update)
     if not day:
-        raise InvalidInput("Usage: /log YYYY-MM-DD")
+        raise texts.usage("Usage: /log YYYY-MM-DD")
     deps = context.deps
     session, entries = await tonight.session_log(
         deps.uow(), telegram_id=user.id, day=day, config=deps.config
@@ -66,7 +65,7 @@ async def show_pairs(update: Update, context: RotaContext) -> None:
         return
     day = command_args(update)
     if not day:
-        raise InvalidInput("Usage: /pairs YYYY-MM-DD")
+        raise texts.usage("Usage: /pairs YYYY-MM-DD")
     deps = context.deps
     view = await tonight.view_pairs(
         deps.uow(), telegram_id=user.id, day=day, config=deps.config, now=deps.clock.now()
@@ -83,7 +82,7 @@ async def pairs_button(update: Update, context: RotaContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    press = callbacks.parse(query.data, "pr", {"a": 2, "s": 3, "c": 1})
+    press = safety_keyboards.PAIRS.parse(query.data)
     if press is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -138,7 +137,7 @@ async def checkin_plan(update: Update, context: RotaContext) -> None:
         return
     words = command_args(update).split()
     if not words:
-        raise InvalidInput(
+        raise texts.usage(
             "Usage: /checkins YYYY-MM-DD [interval=30m grace=5m escalate_after=10m "
             "reescalate_after=5m home_safe_within=90m]"
         )

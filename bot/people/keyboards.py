@@ -8,13 +8,15 @@ from telegram import (
     ReplyKeyboardMarkup,
 )
 
-from bot.callbacks import _button
+from bot.callbacks import CallbackSpec
+
+FORGET = CallbackSpec("me", {"y": 0, "n": 0})  # me:y (delete my data), me:n (keep it)
 
 
 def confirm_forget() -> InlineKeyboardMarkup:
     """Yes / no for erasing one's data."""
     return InlineKeyboardMarkup(
-        [[_button("Yes, delete my data", "me:y"), _button("No, keep it", "me:n")]]
+        [[FORGET.button("Yes, delete my data", "y"), FORGET.button("No, keep it", "n")]]
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dtm
 from collections.abc import Sequence
 
+from bot.refusals import words
 from bot.roster.texts import day
 from bot.texts import esc
 from rota.kernel.localtime import format_clock, to_local
 from rota.people.model import Invite, Volunteer
+from rota.people.refusals import PeopleRefusal
 
 ASK_PHONE = (
     "Your number is shown only in an alert about you (a missed check-in, a call for help, "
@@ -111,3 +113,41 @@ def removed(
         f"{name} is no longer on the team.{freed} Their details are kept{when} (a new invite "
         f"brings them back), then erased. To erase them now: /remove {handle} forget"
     )
+
+
+# ---------------------------------------------------------------------------- refusals
+
+_NEW_LINK = "Please ask a coordinator for a new one."
+
+words(
+    {
+        PeopleRefusal.NOT_ON_TEAM: (
+            "You're not on the team yet. Ask a coordinator for an invite link, then open it."
+        ),
+        PeopleRefusal.COORDINATORS_ONLY: "Sorry, only coordinators can do that.",
+        PeopleRefusal.NAME_ODD_LETTERS: "Please use ordinary letters in your name.",
+        PeopleRefusal.NAME_EMPTY: "Please give a name, e.g. /name Sam.",
+        PeopleRefusal.NAME_TOO_LONG: "That name is too long: {limit} characters at most.",
+        PeopleRefusal.NOT_A_TAG: (
+            "'{word}' is not a tag: use a short lowercase word like trained, lead or new."
+        ),
+        PeopleRefusal.ALREADY_ON_TEAM: (
+            "You're already on the team as {name}. Send /rota to see the sessions."
+        ),
+        PeopleRefusal.INVITE_UNKNOWN: f"That invite link isn't valid. {_NEW_LINK}",
+        PeopleRefusal.INVITE_USED: f"That invite link has already been used. {_NEW_LINK}",
+        PeopleRefusal.INVITE_EXPIRED: f"That invite link has expired. {_NEW_LINK}",
+        PeopleRefusal.INVITE_JUST_USED: f"That invite link has just been used. {_NEW_LINK}",
+        PeopleRefusal.NOT_OWN_CONTACT: (
+            "Please share your own number with the button, not someone else's contact."
+        ),
+        PeopleRefusal.NOT_A_PHONE: "That doesn't look like a phone number.",
+        PeopleRefusal.NAME_SOMEONE: "Name a volunteer: their name, @username or Telegram id.",
+        PeopleRefusal.UNKNOWN_VOLUNTEER: (
+            "I don't know a volunteer called '{wanted}'. See /volunteers."
+        ),
+        PeopleRefusal.AMBIGUOUS_NAME: "'{wanted}' could be more than one person:",
+        PeopleRefusal.WHICH_TAG: "Which tag? e.g. /tag Sam trained",
+        PeopleRefusal.CANNOT_REMOVE_SELF: "You can't remove yourself; ask another coordinator.",
+    }
+)

@@ -7,11 +7,13 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bot.outbox.registry import called
+from bot.refusals import words
 from bot.roster.texts import day
 from bot.texts import esc
 from rota.kernel.localtime import format_day, to_local
 from rota.privacy.model import MySignUp
 from rota.privacy.my_data import MyData, in_words
+from rota.privacy.refusals import PrivacyRefusal
 from rota.roster.model import SignUpStatus
 
 PAST_SHOWN = 3  # past shifts listed by date; the rest are counted (all in the export)
@@ -122,3 +124,20 @@ def retention_lines(data: MyData) -> list[str]:
 def export_filename(now: dtm.datetime, zone: str) -> str:
     """The export file's name, dated in local time."""
     return f"my-rotabot-data-{to_local(now, zone).date().isoformat()}.json"
+
+
+# ---------------------------------------------------------------------------- refusals
+
+words(
+    {
+        PrivacyRefusal.OWN_ALERT_OPEN: (
+            "An alert about you is still open, so I can't delete your details yet: the "
+            "coordinators may need them to reach you. Once a coordinator has resolved it, "
+            "send /forgetme again."
+        ),
+        PrivacyRefusal.ALERT_OPEN_ABOUT: (
+            "An alert about {name} is still open, so I can't erase their details yet: whoever "
+            "responds may need them. Resolve it first, then send the command again."
+        ),
+    }
+)

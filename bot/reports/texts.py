@@ -7,14 +7,12 @@ and the files are plain text (the console prints the table as it is).
 
 from __future__ import annotations
 
-import csv
 import datetime as dtm
-import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from bot.csvcells import safe_cell
+from bot.refusals import words
 from bot.texts import esc
-from rota.kernel.localtime import format_clock, format_day, to_local
+from rota.kernel.localtime import format_day, to_local
 from rota.reports.debriefs import (
     COUNT_KEYS,
     INCIDENT_STEP,
@@ -25,8 +23,8 @@ from rota.reports.debriefs import (
     TurnKind,
 )
 from rota.reports.notices import DebriefIncident, DebriefQuestion
+from rota.reports.refusals import ReportRefusal
 from rota.reports.services import MonthlyReport
-from rota.roster.model import SessionBoard, SignUpStatus
 from rota.safety.model import EscalationKind
 
 # --- the debrief ---------------------------------------------------------------------------
@@ -146,9 +144,6 @@ ESCALATION_LABELS: Mapping[str, str] = {
 }
 
 
-PURPLE, PINK, GREEN, AMBER, RED = "#7b4fa3", "#d0679d", "#4c9a6a", "#e0a030", "#c8423b"
-
-
 def hours(minutes: int) -> str:
     """Minutes as hours for people: '16', '6.5', '0.33'."""
     return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
@@ -214,151 +209,7 @@ def report_message(report: MonthlyReport, zone: str) -> str:
     return f"<pre>{esc(report_table(report, zone))}</pre>"
 
 
-def report_csv(report: MonthlyReport) -> bytes:
-    """The report as CSV: one figure per row (section, item, value), for a spreadsheet."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "item", "value"])
-    writer.writerow(["report", "month", report.month.key])
-    writer.writerow(["sessions", "held", report.sessions_held])
-    writer.writerow(["sessions", "cancelled", report.sessions_cancelled])
-    writer.writerow(["sessions", "still_to_come", report.sessions_to_come])
-    writer.writerow(["sessions", "walks_ended_early", report.walks_ended_early])
-    for role in report.roles:
-        writer.writerow(["volunteer_shifts", safe_cell(role.label), role.shifts])
-    writer.writerow(["volunteer_shifts", "total", report.total_shifts])
-    for role in report.roles:
-        writer.writerow(["volunteer_hours", safe_cell(role.label), hours(role.minutes)])
-    writer.writerow(["volunteer_hours", "total", hours(report.total_minutes)])
-    writer.writerow(["checkins", "on_time", report.checkins_on_time])
-    writer.writerow(["checkins", "late", report.checkins_late])
-    writer.writerow(["checkins", "missed", report.checkins_missed])
-    for kind, count in report.escalations.items():
-        writer.writerow(["escalations", kind, count])
-    for key in COUNT_KEYS:
-        writer.writerow(["debrief", key, report.debrief.get(key, 0)])
-    writer.writerow(["debrief", "sessions_debriefed", report.debriefs_done])
-    return out.getvalue().encode("utf-8")
-
-
-def report_png(report: MonthlyReport) -> bytes:
-    """The report as a chart for a funder report (matplotlib's Agg renderer: no display)."""
-    from matplotlib.axes import Axes  # late: a heavy import only /report and the CLI need
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    def bars(
-        axes: Axes, labels: Sequence[str], values: Sequence[float], colours: Sequence[str]
-    ) -> None:
-        drawn = axes.barh(range(len(values)), values, color=colours)
-        axes.set_yticks(range(len(labels)), labels)
-        axes.invert_yaxis()
-        axes.bar_label(drawn, labels=[f"{v:g}" for v in values], padding=3)
-        axes.set_xlim(0, max([*values, 1]) * 1.18)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.spines[["top", "right"]].set_visible(False)
-
-    figure = Figure(figsize=(11, 8.5), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    figure.suptitle(
-        f"Street outreach: {report.month.title}\n"
-        f"{report.sessions_held} sessions held · {hours(report.total_minutes)} volunteer hours",
-        fontsize=14,
-    )
-    grid = figure.add_gridspec(2, 2, height_ratios=(1, 1.3))
-
-    time = figure.add_subplot(grid[0, 0])
-    bars(
-        time,
-        [r.label for r in report.roles] or ["(no roles)"],
-        [round(r.minutes / 60, 2) for r in report.roles] or [0],
-        [PURPLE],
-    )
-    time.set_title("Volunteer hours by role")
-
-    safety = figure.add_subplot(grid[0, 1])
-    bars(
-        safety,
-        [
-            "Check-ins on time",
-            "Check-ins late",
-            "Check-ins missed",
-            *(f"Alarm: {ESCALATION_LABELS.get(k, k)}" for k in report.escalations),
-        ],
-        [
-            report.checkins_on_time,
-            report.checkins_late,
-            report.checkins_missed,
-            *report.escalations.values(),
-        ],
-        [GREEN, AMBER, RED, *([PURPLE] * len(report.escalations))],
-    )
-    safety.set_title("Check-ins and alarms")
-
-    totals = figure.add_subplot(grid[1, :])
-    bars(
-        totals,
-        [COUNT_LABELS[k] for k in COUNT_KEYS],
-        [report.debrief.get(k, 0) for k in COUNT_KEYS],
-        [PINK],
-    )
-    totals.set_title(
-        f"Debrief totals ({report.debriefs_done} of {report.sessions_held} sessions debriefed)"
-    )
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
 # --- the rota export -----------------------------------------------------------------------
-
-ROTA_CSV_HEADER = (
-    "date",
-    "day",
-    "start",
-    "end",
-    "meeting_point",
-    "status",
-    "role",
-    "places",
-    "confirmed",
-    "names",
-    "waitlist",
-)
-
-
-def rota_csv(boards: Sequence[SessionBoard], zone: str) -> bytes:
-    """Every session x role with who is in it (local times), for coordinators."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(ROTA_CSV_HEADER)
-    for board in boards:
-        s = board.session
-        start = to_local(s.starts_at, zone)
-        for role in board.roles:
-            names = [
-                e.volunteer.display_name for e in board.entries(role.id, SignUpStatus.CONFIRMED)
-            ]
-            waiting = [
-                e.volunteer.display_name for e in board.entries(role.id, SignUpStatus.WAITLISTED)
-            ]
-            writer.writerow(
-                [
-                    s.local_date.isoformat(),
-                    format_day(start.date()).split()[0],
-                    format_clock(s.starts_at, zone),
-                    format_clock(s.ends_at, zone),
-                    safe_cell(s.meeting_point),
-                    s.status.value,
-                    safe_cell(role.label),
-                    role.capacity,
-                    len(names),
-                    safe_cell("; ".join(names)),
-                    safe_cell("; ".join(waiting)),
-                ]
-            )
-    return out.getvalue().encode("utf-8")
 
 
 # --- /mycalendar -------------------------------------------------------------------------
@@ -376,3 +227,20 @@ def calendar_caption(shifts: int, waitlisted: int) -> str:
     if waitlisted:
         text += " Waitlist spots aren't included."
     return text
+
+
+# ---------------------------------------------------------------------------- refusals
+
+_MONTH_HOW = "write it as YYYY-MM, e.g. 2026-11"
+
+words(
+    {
+        ReportRefusal.NOT_A_MONTH: "{text!r} is not a month: " + _MONTH_HOW,
+        ReportRefusal.NO_SUCH_MONTH: (
+            "{text!r} is not a month (there is no month {month:02d}): " + _MONTH_HOW
+        ),
+        ReportRefusal.NO_YEAR_ZERO: "{text!r} is not a month (there is no year 0): " + _MONTH_HOW,
+        ReportRefusal.RANGE_BACKWARDS: "the range ends ({end}) before it starts ({start})",
+        ReportRefusal.RANGE_TOO_LONG: "the range is longer than {limit} days; export less",
+    }
+)

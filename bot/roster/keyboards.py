@@ -9,10 +9,13 @@ from telegram import (
     InlineKeyboardMarkup,
 )
 
-from bot.callbacks import _button, _data
+from bot.callbacks import CallbackSpec
 from rota.roster.model import Role, SessionBoard
 
-ROTA_LIST = "ro:l"
+# ro:l (the list), ro:s:<session> (open one), ro:j:<role> (join), ro:w:<role> (waitlist)
+ROTA = CallbackSpec("ro", {"l": 0, "s": 1, "j": 1, "w": 1})
+# ms:w:<signup> (ask to withdraw), ms:y:<signup> (withdraw), ms:n (keep it)
+MY_SHIFTS = CallbackSpec("ms", {"w": 1, "y": 1, "n": 0})
 
 
 def rota_list(
@@ -21,18 +24,15 @@ def rota_list(
     """One button per session, two to a row, to open it (none when there are no sessions)."""
     if not boards:
         return None
-    buttons = [_button(day_label[b.session.id], _data("ro", "s", b.session.id)) for b in boards]
+    buttons = [ROTA.button(day_label[b.session.id], "s", b.session.id) for b in boards]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def _role_button(role: Role, prefix_label: str = "") -> InlineKeyboardButton:
     if role.is_full:
-        return _button(
-            f"{prefix_label}{role.label}: full, join waitlist", _data("ro", "w", role.id)
-        )
-    return _button(
-        f"{prefix_label}Join {role.label} ({role.filled}/{role.capacity})",
-        _data("ro", "j", role.id),
+        return ROTA.button(f"{prefix_label}{role.label}: full, join waitlist", "w", role.id)
+    return ROTA.button(
+        f"{prefix_label}Join {role.label} ({role.filled}/{role.capacity})", "j", role.id
     )
 
 
@@ -41,7 +41,7 @@ def session_view(board: SessionBoard) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     if board.mine is None:
         rows = [[_role_button(role)] for role in board.roles]
-    rows.append([_button("« All sessions", ROTA_LIST)])
+    rows.append([ROTA.button("« All sessions", "l")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -62,10 +62,7 @@ def my_shifts(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup | None:
     if not items:
         return None
     return InlineKeyboardMarkup(
-        [
-            [_button(f"Withdraw: {label}", _data("ms", "w", signup_id))]
-            for signup_id, label in items
-        ]
+        [[MY_SHIFTS.button(f"Withdraw: {label}", "w", signup_id)] for signup_id, label in items]
     )
 
 
@@ -74,8 +71,8 @@ def confirm_withdraw(signup_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                _button("Yes, withdraw", _data("ms", "y", signup_id)),
-                _button("No, keep it", _data("ms", "n")),
+                MY_SHIFTS.button("Yes, withdraw", "y", signup_id),
+                MY_SHIFTS.button("No, keep it", "n"),
             ]
         ]
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dtm
 from collections.abc import Sequence
 
+from bot.refusals import words
 from bot.texts import esc
 from rota.kernel.localtime import format_clock, format_day, to_local
 from rota.kernel.notices import SessionFacts
 from rota.roster.model import SessionBoard, SignUpStatus
 from rota.roster.notices import LateWithdrawal, Promoted, SessionCancelled
+from rota.roster.refusals import RosterRefusal
 from rota.roster.sessions import SyncReport
 from rota.roster.signups import MyShift, WithdrawOutcome
 
@@ -206,3 +208,52 @@ def late_withdrawal(p: LateWithdrawal, zone: str) -> str:
         f"⚠ Late notice: {esc(p.volunteer)} withdrew from {esc(p.role)} on "
         f"{_when(p.session, zone)}.{cover}"
     )
+
+
+# ---------------------------------------------------------------------------- refusals
+
+words(
+    {
+        RosterRefusal.NO_SESSION_ON: "There's no session on {day}. See /rota for the dates.",
+        RosterRefusal.TIME_PASSED: "That time has already passed. Pick a future date and time.",
+        RosterRefusal.NOTE_TOO_LONG: "The note is too long: {limit} characters at most.",
+        RosterRefusal.SESSION_CLASH: (
+            "There's already a session on {day}. Cancel it first if you want to replace it."
+        ),
+        RosterRefusal.STARTED_CANNOT_CANCEL: (
+            "That session has already started; it can't be cancelled now."
+        ),
+        RosterRefusal.ALREADY_CANCELLED: "That session was cancelled already.",
+        RosterRefusal.SHIFT_GONE: "That shift no longer exists. Send /rota for the current list.",
+        RosterRefusal.GROUP_NEEDS_COORDINATOR: (
+            "Only a coordinator can make this group the team's, by sending /postrota here."
+        ),
+        RosterRefusal.SESSION_GONE: (
+            "That session no longer exists. Send /rota for the current list."
+        ),
+        RosterRefusal.SESSION_CANCELLED: (
+            "That session has been cancelled. Send /rota for the current list."
+        ),
+        RosterRefusal.ROTA_CLOSED: "That session has already started, so the rota is closed.",
+        RosterRefusal.NEEDS_TAG: lambda *, role, tags: (
+            f"{role} needs the '{' or '.join(tags)}' tag. Ask a coordinator if that's wrong."
+        ),
+        RosterRefusal.ALREADY_IN_ROLE: lambda *, role, waitlisted: (
+            f"You're already {'on the waitlist' if waitlisted else 'down'} as {role} "
+            "for this session."
+        ),
+        RosterRefusal.ALREADY_IN_OTHER_ROLE: lambda *, role: (
+            f"You're already down as {'another role' if role is None else role} for this "
+            "session. Withdraw from that first (/myshifts)."
+        ),
+        RosterRefusal.ROLE_FULL: "{role} is full. You can join the waitlist.",
+        RosterRefusal.NOT_YOUR_SHIFT: (
+            "That shift isn't yours, or you've already withdrawn from it."
+        ),
+        RosterRefusal.STARTED_TELL_LEAD: (
+            "That session has already started. Please tell the team lead directly."
+        ),
+        RosterRefusal.ALREADY_WITHDRAWN: "You've already withdrawn from that shift.",
+        RosterRefusal.ALREADY_HAS_PLACE: "You already have a place in this session.",
+    }
+)

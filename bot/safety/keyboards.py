@@ -10,7 +10,17 @@ from telegram import (
     ReplyKeyboardMarkup,
 )
 
-from bot.callbacks import _button, _data
+from bot.callbacks import CallbackSpec
+
+# ci:o:<checkin> (we're OK), ci:h:<checkin> (need help)
+CHECKIN = CallbackSpec("ci", {"o": 1, "h": 1})
+# es:a:<escalation> (acknowledge), es:r:<escalation> (they're safe); es:t and es:f the same
+# for every alert a digest message lists
+ALARM = CallbackSpec("es", {"a": 1, "r": 1, "t": 0, "f": 0})
+HOME_SAFE = CallbackSpec("hs", {"o": 1})  # hs:o:<home safe id>: I'm home safe
+END_WALK = CallbackSpec("wk", {"e": 0})  # wk:e: end the walk now
+# pr:a:<session>:<who> (pick), pr:s:<session>:<a>:<b> (swap), pr:c:<session> (cancel)
+PAIRS = CallbackSpec("pr", {"a": 2, "s": 3, "c": 1})
 
 
 def checkin_prompt(checkin_id: int) -> InlineKeyboardMarkup:
@@ -18,8 +28,8 @@ def checkin_prompt(checkin_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                _button("✅ We're OK", _data("ci", "o", checkin_id)),
-                _button("🆘 Need help", _data("ci", "h", checkin_id)),
+                CHECKIN.button("✅ We're OK", "o", checkin_id),
+                CHECKIN.button("🆘 Need help", "h", checkin_id),
             ]
         ]
     )
@@ -27,12 +37,10 @@ def checkin_prompt(checkin_id: int) -> InlineKeyboardMarkup:
 
 def alert(escalation_id: int, *, taken: bool = False) -> InlineKeyboardMarkup:
     """Acknowledge / They're safe under an alert (only the second once taken)."""
-    safe = _button("✅ They're safe (resolve)", _data("es", "r", escalation_id))
+    safe = ALARM.button("✅ They're safe (resolve)", "r", escalation_id)
     if taken:
         return InlineKeyboardMarkup([[safe]])
-    return InlineKeyboardMarkup(
-        [[_button("✋ Acknowledge", _data("es", "a", escalation_id))], [safe]]
-    )
+    return InlineKeyboardMarkup([[ALARM.button("✋ Acknowledge", "a", escalation_id)], [safe]])
 
 
 def alert_digest(*, taken: bool = False) -> InlineKeyboardMarkup:
@@ -41,20 +49,20 @@ def alert_digest(*, taken: bool = False) -> InlineKeyboardMarkup:
     The data carries no ids: the handler reads which alerts the pressed message holds from
     the outbox, so a forged press can only reach alerts already sent to the presser's chat.
     """
-    safe = _button("✅ All safe (resolve these)", _data("es", "f"))
+    safe = ALARM.button("✅ All safe (resolve these)", "f")
     if taken:
         return InlineKeyboardMarkup([[safe]])
-    return InlineKeyboardMarkup([[_button("✋ Acknowledge these", _data("es", "t"))], [safe]])
+    return InlineKeyboardMarkup([[ALARM.button("✋ Acknowledge these", "t")], [safe]])
 
 
 def home_safe(home_safe_id: int) -> InlineKeyboardMarkup:
     """I'm home safe."""
-    return InlineKeyboardMarkup([[_button("🏠 I'm home safe", _data("hs", "o", home_safe_id))]])
+    return InlineKeyboardMarkup([[HOME_SAFE.button("🏠 I'm home safe", "o", home_safe_id)]])
 
 
 def end_walk() -> InlineKeyboardMarkup:
     """The lead's or coordinator's button to end the walk early."""
-    return InlineKeyboardMarkup([[_button("End the walk now", "wk:e")]])
+    return InlineKeyboardMarkup([[END_WALK.button("End the walk now", "e")]])
 
 
 def share_location() -> ReplyKeyboardMarkup:
@@ -68,7 +76,7 @@ def share_location() -> ReplyKeyboardMarkup:
 
 def pairs_pick(session_id: int, people: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
     """First step of a swap: choose a walker."""
-    buttons = [_button(f"Swap {name}", _data("pr", "a", session_id, vid)) for vid, name in people]
+    buttons = [PAIRS.button(f"Swap {name}", "a", session_id, vid) for vid, name in people]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
@@ -76,8 +84,6 @@ def pairs_with(
     session_id: int, first: int, others: Sequence[tuple[int, str]]
 ) -> InlineKeyboardMarkup:
     """Second step of a swap: with whom."""
-    rows = [
-        [_button(f"↔ {name}", _data("pr", "s", session_id, first, vid))] for vid, name in others
-    ]
-    rows.append([_button("Cancel", _data("pr", "c", session_id))])
+    rows = [[PAIRS.button(f"↔ {name}", "s", session_id, first, vid)] for vid, name in others]
+    rows.append([PAIRS.button("Cancel", "c", session_id)])
     return InlineKeyboardMarkup(rows)

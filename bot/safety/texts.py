@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.csvcells import safe_row
+from bot.refusals import words
 from bot.roster.texts import window
 from bot.texts import esc
 from rota.kernel.durations import format_duration
@@ -42,6 +43,7 @@ from rota.safety.notices import (
     WalkOver,
     WalkStarted,
 )
+from rota.safety.refusals import SafetyRefusal
 from rota.safety.tonight import Board, PairsView
 
 OK_REPLY = "✓ Checked in at {at}. Thank you, stay safe!"
@@ -468,3 +470,87 @@ def _pack(entries: Sequence[str], *, head: str, foot: str) -> list[DigestPart]:
         label = f" (part {number} of {total})" if total > 1 else ""
         out.append(DigestPart("\n".join([head + label, *lines, foot]).rstrip(), len(lines)))
     return out
+
+
+# ---------------------------------------------------------------------------- refusals
+
+
+def _names(names: Sequence[str]) -> str:
+    """'Ana', 'Ana and Bea', 'Ana, Bea and Cat'."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+_NOT_KEPT = "so I haven't kept your location."
+
+words(
+    {
+        SafetyRefusal.NO_SESSION_TONIGHT: (
+            "There's no session tonight. /rota shows the coming ones."
+        ),
+        SafetyRefusal.NO_SESSION_ON: "There's no session on {day}.",
+        SafetyRefusal.SESSION_GONE: "That session no longer exists.",
+        SafetyRefusal.PAIRS_FIXED: "The walk has started, so the pairs can't change now.",
+        SafetyRefusal.PLAN_FIXED: "The walk has started, so its check-in plan can't change now.",
+        SafetyRefusal.SIGNED_UP_TWICE: lambda *, names: (
+            f"{_names(names)} signed up more than once."
+        ),
+        SafetyRefusal.NOT_IN_GROUP: "Volunteer {volunteer} is not in any group.",
+        SafetyRefusal.NEITHER_IN_GROUP: "Volunteers {first} and {second} are not in any group.",
+        SafetyRefusal.SAME_WALKER: "Pick two different walkers to swap, not {name} twice.",
+        SafetyRefusal.SAME_GROUP: "{first} and {second} are already in the same group.",
+        SafetyRefusal.CANNOT_SWAP: lambda *, first, second, problems: (
+            f"Cannot swap {first} and {second}: {' '.join(problems)}"
+        ),
+        SafetyRefusal.NOT_A_SETTING: lambda *, word, keys: (
+            f"'{word}' is not a setting: use key=duration with keys {', '.join(keys)}"
+        ),
+        SafetyRefusal.NOT_A_DURATION: (
+            "{text!r} is not a duration: write it like 30m, 90s, 2h or 1d"
+        ),
+        SafetyRefusal.MUST_BE_POSITIVE: "{key} must be longer than zero",
+        SafetyRefusal.GRACE_TOO_LONG: (
+            "grace must be shorter than escalate_after (the reminder comes first)"
+        ),
+        SafetyRefusal.ALERTS_COORDINATORS_ONLY: (
+            "Only coordinators can acknowledge or resolve alerts."
+        ),
+        SafetyRefusal.ALERT_GONE: "That alert no longer exists.",
+        SafetyRefusal.NO_ALERTS_LISTED: "That message lists no alerts any more.",
+        SafetyRefusal.NO_WALK_ON: "No walk is on right now.",
+        SafetyRefusal.END_WALK_LEADS_ONLY: (
+            "Only tonight's team lead or a coordinator can end the walk."
+        ),
+        SafetyRefusal.WALK_ALREADY_ENDED: "The walk has already ended.",
+        SafetyRefusal.CHECKIN_GONE: "That check-in no longer exists.",
+        SafetyRefusal.CHECKIN_OTHER_PAIR: (
+            "That check-in is for another pair, so I've left it alone."
+        ),
+        SafetyRefusal.CHECKIN_CALLED_OFF: "That check-in was called off: the walk is over.",
+        SafetyRefusal.CHECKINS_STOPPED: (
+            "The walk is over, so check-ins have stopped and I've left this one as it was. "
+            "If you need help, send /sos."
+        ),
+        SafetyRefusal.CHECKIN_NOT_DUE: (
+            "That check-in isn't due until {due_at}, so I've left it open: I'll ask you then."
+        ),
+        SafetyRefusal.NOT_ON_WALK: (
+            "You're not on a walk right now, so there's nothing to check in."
+        ),
+        SafetyRefusal.NO_MORE_CHECKINS: "There are no more check-ins due on this walk.",
+        SafetyRefusal.OK_NOT_DUE: (
+            "Thanks! That's noted, but your next check-in isn't due until {due_at}: "
+            "I'll ask you then."
+        ),
+        SafetyRefusal.NO_SESSION_FOR_SOS: (
+            "There's no session on right now, so I can't alert the team. "
+            "If you are in danger, call 999."
+        ),
+        SafetyRefusal.NOT_YOUR_BUTTON: "That button is for someone else, so I've left it alone.",
+        SafetyRefusal.BAD_LOCATION: "That location doesn't look right.",
+        SafetyRefusal.LOCATION_NOT_ON_WALK: f"You're not on tonight's walk, {_NOT_KEPT}",
+        SafetyRefusal.LOCATION_NOT_WALKING: f"You're not walking tonight, {_NOT_KEPT}",
+        SafetyRefusal.LOCATION_WALK_OVER: f"The walk is over, {_NOT_KEPT}",
+    }
+)

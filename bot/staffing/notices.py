@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.outbox.outgoing import Outgoing
 from bot.outbox.registry import Shown, renders
+from bot.staffing import keyboards as staffing_keyboards
 from bot.staffing import texts as words
 from rota.staffing.notices import (
     CoverClosed,
@@ -20,7 +21,9 @@ from rota.staffing.notices import (
 @renders(Reminder, "a shift reminder")
 def reminder(p: Reminder, shown: Shown) -> Outgoing:
     """The day-before reminder, with Still coming / Can't make it."""
-    return Outgoing(words.reminder(p, shown.zone), words.reminder_keyboard(p.session.session_id))
+    return Outgoing(
+        words.reminder(p, shown.zone), staffing_keyboards.reminder(p.session.session_id)
+    )
 
 
 @renders(Understaffed, "a short-staffed night")
@@ -33,14 +36,14 @@ def understaffed(p: Understaffed, shown: Shown) -> Outgoing:
 def staffing_callout(p: StaffingCallout, shown: Shown) -> Outgoing:
     """To the team chat, with the rota's join buttons."""
     return Outgoing(
-        words.staffing_callout(p, shown.zone), words.staffing_callout_keyboard(p, shown.zone)
+        words.staffing_callout(p, shown.zone), staffing_keyboards.staffing_callout(p, shown.zone)
     )
 
 
 @renders(CoverOffer, "a request for cover")
 def cover_offer(p: CoverOffer, shown: Shown) -> Outgoing:
     """To each eligible volunteer, with I can cover."""
-    return Outgoing(words.cover_offer(p, shown.zone), words.cover_offer_keyboard(p.request_id))
+    return Outgoing(words.cover_offer(p, shown.zone), staffing_keyboards.cover_offer(p.request_id))
 
 
 @renders(CoverTaken, "cover taken")

@@ -1,21 +1,17 @@
-"""The words and buttons of reminders, staffing alerts and cover requests.
+"""The words of reminders, staffing alerts and cover requests (buttons: keyboards.py).
 
-Messages are HTML: every value that came from a person goes through `esc`. Buttons use the
-prefixes ``rm:`` (the day-before reminder) and ``cv:`` (cover), parsed strictly by
-:func:`bot.callbacks.parse`.
+Messages are HTML: every value that came from a person goes through `esc`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.roster import keyboards as roster_keyboards
+from bot.refusals import words
 from bot.roster.texts import day, window
 from bot.texts import esc
 from rota.kernel.notices import SessionFacts
-from rota.roster.model import Role, Session, SessionBoard, SessionStatus
+from rota.roster.model import Session
 from rota.staffing.notices import (
     CoverClosed,
     CoverFound,
@@ -26,6 +22,7 @@ from rota.staffing.notices import (
     Understaffed,
 )
 from rota.staffing.notices import CoverTaken as CoverTakenNotice
+from rota.staffing.refusals import StaffingRefusal
 from rota.staffing.services import (
     CoverAsked,
     CoverCancelled,
@@ -34,9 +31,6 @@ from rota.staffing.services import (
     ReminderShift,
 )
 
-REMINDER_SHAPES = {"y": 1, "n": 1, "w": 1, "c": 1}  # still coming, can't, withdraw, cover
-COVER_SHAPES = {"r": 1, "a": 1, "x": 1}  # request, accept, cancel
-
 NOT_YOURS = "That button isn't for you."
 STILL_COMING_ANSWER = "Thanks, see you there!"
 WITHDRAWN_ANSWER = "Withdrawn."
@@ -44,10 +38,6 @@ COVER_ASKED_ANSWER = "I've asked for cover."
 COVER_TAKEN_ANSWER = "It's yours. Thank you!"
 COVER_CANCELLED_ANSWER = "Cover request cancelled."
 NO_SHIFTS = "You have no upcoming shifts to find cover for. Send /rota to find one."
-
-
-def _button(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=data)
 
 
 def _when(session: SessionFacts, zone: str) -> str:
@@ -73,18 +63,6 @@ def reminder(p: Reminder, zone: str) -> str:
     )
 
 
-def reminder_keyboard(session_id: int) -> InlineKeyboardMarkup:
-    """Still coming / Can't make it."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                _button("✅ Still coming", f"rm:y:{session_id}"),
-                _button("❌ Can't make it", f"rm:n:{session_id}"),
-            ]
-        ]
-    )
-
-
 def still_coming(shift: ReminderShift, zone: str) -> str:
     """The reminder once answered Still coming."""
     return (
@@ -104,17 +82,6 @@ def confirm_cant(shift: ReminderShift, zone: str) -> str:
         f"one{late}.\n"
         f"<b>Ask for cover</b>: I ask everyone who can do {role}; you stay on the rota until "
         "one of them takes your place."
-    )
-
-
-def confirm_cant_keyboard(session_id: int) -> InlineKeyboardMarkup:
-    """Yes, withdraw / Ask for cover instead / No, I'm still coming."""
-    return InlineKeyboardMarkup(
-        [
-            [_button("Yes, withdraw", f"rm:w:{session_id}")],
-            [_button("🙋 Ask for cover instead", f"rm:c:{session_id}")],
-            [_button("No, I'm still coming", f"rm:y:{session_id}")],
-        ]
     )
 
 
@@ -139,18 +106,6 @@ def cover_list(choices: Sequence[CoverChoice], zone: str) -> str:
     return "\n".join(lines)
 
 
-def cover_list_keyboard(choices: Sequence[CoverChoice], zone: str) -> InlineKeyboardMarkup | None:
-    """Ask for cover (or cancel the request) per shift."""
-    rows = []
-    for choice in choices:
-        label = f"{day(choice.session.starts_at, zone)} {choice.entry.role.label}"
-        if choice.request is None:
-            rows.append([_button(f"Ask for cover: {label}", f"cv:r:{choice.entry.signup.id}")])
-        else:
-            rows.append([_button(f"Cancel cover request: {label}", f"cv:x:{choice.request.id}")])
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
 def cover_asked(asked: CoverAsked, zone: str) -> str:
     """After asking for cover."""
     people = "1 volunteer" if asked.asked == 1 else f"{asked.asked} volunteers"
@@ -161,11 +116,6 @@ def cover_asked(asked: CoverAsked, zone: str) -> str:
     )
 
 
-def cancel_cover_keyboard(request_id: int) -> InlineKeyboardMarkup:
-    """Take the request back."""
-    return InlineKeyboardMarkup([[_button("Cancel the request", f"cv:x:{request_id}")]])
-
-
 def cover_offer(p: CoverOffer, zone: str) -> str:
     """To each eligible volunteer."""
     return (
@@ -174,11 +124,6 @@ def cover_offer(p: CoverOffer, zone: str) -> str:
         f"Meet: {esc(p.session.meeting_point)}\n"
         "The first to tap <b>I can cover</b> takes the place."
     )
-
-
-def cover_offer_keyboard(request_id: int) -> InlineKeyboardMarkup:
-    """I can cover."""
-    return InlineKeyboardMarkup([[_button("🙋 I can cover", f"cv:a:{request_id}")]])
 
 
 def cover_accepted(taken: CoverTaken, zone: str) -> str:
@@ -258,33 +203,37 @@ def staffing_callout(p: StaffingCallout, zone: str) -> str:
     return "\n".join(lines)
 
 
-def staffing_callout_keyboard(p: StaffingCallout, zone: str) -> InlineKeyboardMarkup | None:
-    """The rota's own join buttons (ro:j:<role>) for the roles that need people."""
-    facts = p.session
-    session = Session(
-        id=facts.session_id,
-        template_key=None,
-        local_date=p.local_date,
-        starts_at=facts.starts_at,
-        ends_at=facts.ends_at,
-        meeting_point=facts.meeting_point,
-        note="",
-        status=SessionStatus.SCHEDULED,
-    )
-    roles = tuple(
-        Role(
-            id=n.role_id,
-            session_id=session.id,
-            key=n.key,
-            label=n.label,
-            capacity=n.capacity,
-            minimum=n.minimum,
-            pairs=False,
-            requires=frozenset(),
-            filled=n.filled,
-            position=n.position,
-        )
-        for n in p.needs
-    )
-    board = SessionBoard(session=session, roles=roles)
-    return roster_keyboards.team_post([board], {session.id: day(facts.starts_at, zone)})
+# ---------------------------------------------------------------------------- refusals
+
+words(
+    {
+        StaffingRefusal.REMINDER_NOT_YOURS: "That reminder wasn't sent to you.",
+        StaffingRefusal.NO_LONGER_DOWN: (
+            "You're no longer down for that session. /myshifts shows your shifts."
+        ),
+        StaffingRefusal.WAITLISTED_NO_PLACE: (
+            "You're on the waitlist for that shift, so there's no place to hand on. "
+            "Withdraw in /myshifts if you can't come."
+        ),
+        StaffingRefusal.ALREADY_ASKED: (
+            "You've already asked for cover for this shift. I'll tell you when someone takes it."
+        ),
+        StaffingRefusal.NOBODY_TO_ASK: (
+            "Nobody else on the team can do {role} that night, so there's nobody to ask. "
+            "If you can't make it, withdraw in /myshifts so the coordinators know."
+        ),
+        StaffingRefusal.OFFER_NOT_YOURS: "That cover request wasn't sent to you.",
+        StaffingRefusal.ALREADY_TAKEN_BY_YOU: "You've already taken this place. Thank you!",
+        StaffingRefusal.TAKEN: "Someone else has already taken this place. Thanks anyway!",
+        StaffingRefusal.NOT_NEEDED: "That cover request is no longer needed. Thanks anyway!",
+        StaffingRefusal.COVER_NEEDS_TAG: lambda *, role, tags: (
+            f"{role} needs the '{' or '.join(tags)}' tag, so you can't cover it."
+        ),
+        StaffingRefusal.ALREADY_DOWN: (
+            "You're already down for that session, so you can't take this place too."
+        ),
+        StaffingRefusal.REQUEST_NOT_YOURS: "That cover request isn't yours.",
+        StaffingRefusal.TOO_LATE_TAKEN: "Too late: someone has already taken your place.",
+        StaffingRefusal.REQUEST_CLOSED: "That cover request is already closed.",
+    }
+)

@@ -34,6 +34,7 @@ from rota.briefings.notices import (
     PairsChanged,
     UnreadAlert,
 )
+from rota.briefings.refusals import BriefingRefusal
 from rota.kernel import notice_codec as codec
 from rota.kernel.config import RotaConfig
 from rota.kernel.errors import InvalidInput, NotFound, SessionClosed
@@ -77,16 +78,10 @@ def clean_note(text: str) -> str:
     while "\n\n\n" in cleaned:
         cleaned = cleaned.replace("\n\n\n", "\n\n")
     if not any(ch.isalnum() for ch in cleaned):
-        raise InvalidInput(
-            "The note is empty. Write what the team needs to know after the date, e.g. "
-            "/brief 2026-12-02 Ugly Mugs alert: a grey van seen on Mill Road."
-        )
+        raise InvalidInput(BriefingRefusal.NOTE_EMPTY)
     length = note_length(cleaned)
     if length > MAX_NOTE_LENGTH:
-        raise InvalidInput(
-            f"That note is {length} characters long: {MAX_NOTE_LENGTH} at most, so the "
-            "briefing still fits in one message. Please shorten it."
-        )
+        raise InvalidInput(BriefingRefusal.NOTE_TOO_LONG, length=length, limit=MAX_NOTE_LENGTH)
     return cleaned
 
 
@@ -477,16 +472,13 @@ async def _session_on(uow: UnitOfWork, day_text: str, now: dtm.datetime) -> Sess
     day = parse_day(day_text)
     on_day = await uow.sessions.on_date(day)
     live = [s for s in on_day if not s.is_cancelled]
-    shown = day.isoformat()
     if not on_day:
-        raise NotFound(f"There's no session on {shown}. /rota shows the coming ones.")
+        raise NotFound(BriefingRefusal.NO_SESSION_ON, day=day)
     if not live:
-        raise SessionClosed(f"The session on {shown} was cancelled, so it has no briefing.")
+        raise SessionClosed(BriefingRefusal.SESSION_CANCELLED, day=day)
     session = live[0]
     if session.ends_at <= now:
-        raise SessionClosed(
-            f"The session on {shown} is over, so its briefing can't change any more."
-        )
+        raise SessionClosed(BriefingRefusal.SESSION_OVER, day=day)
     return session
 
 
@@ -551,9 +543,10 @@ async def add_note(
         used = sum(note_length(n.text) for n in existing)
         if used + note_length(cleaned) > MAX_NOTES_LENGTH:
             raise InvalidInput(
-                f"Tonight's notes would be too long for one message: they already have {used} "
-                f"of {MAX_NOTES_LENGTH} characters, and this note has {note_length(cleaned)}. "
-                "Please shorten it."
+                BriefingRefusal.NOTES_TOO_LONG,
+                used=used,
+                limit=MAX_NOTES_LENGTH,
+                length=note_length(cleaned),
             )
         author = actor.volunteer
         note = await uow.briefings.add_note(
@@ -600,7 +593,7 @@ async def status(
         parsed = parse_day(day)
         live = [s for s in await uow.sessions.on_date(parsed) if not s.is_cancelled]
         if not live:
-            raise NotFound(f"There's no session on {parsed.isoformat()}. /rota shows the dates.")
+            raise NotFound(BriefingRefusal.NO_SESSION_TO_CHECK, day=parsed)
         session = live[0]
         confirmed = _confirmed(await uow.signups.roster([session.id]))
         briefings = {b.volunteer_id: b for b in await uow.briefings.briefings(session.id)}
@@ -655,7 +648,7 @@ async def got_it(
         volunteer = await require_volunteer(uow, telegram_id, config)
         briefing = await uow.briefings.get(briefing_id)
         if briefing is None or briefing.volunteer_id != volunteer.id:
-            raise NotFound("That isn't your briefing, so I can't mark it read.")
+            raise NotFound(BriefingRefusal.NOT_YOUR_BRIEFING)
         changed = await uow.briefings.mark_read(briefing_id, at=now)
         sent = (await uow.briefings.sent([briefing_id])).get(briefing_id)
         await uow.commit()

@@ -1,14 +1,57 @@
-"""Refusals the domain can give; each carries a message a volunteer can read."""
+"""Refusals the domain can give: a code (declared once, with the facts it carries) and facts.
+
+The words live in bot/: each feature's texts.py words its codes, and `bot.texts.refusal`
+finds them by code. A code is a member of a `RefusalCode` enum (one per feature, in
+rota/<feature>/refusals.py); its value names the facts every refusal with it must carry,
+checked when the refusal is made, so a misspelt fact fails in the tests, not at night.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import Enum
+from typing import Self
+
+
+class RefusalCode(Enum):
+    """Why the rules refused; each member is written `NAME = ("fact", ...)` (or `()`)."""
+
+    facts: tuple[str, ...]
+
+    def __new__(cls, *facts: str) -> Self:
+        """Number the member, so codes with the same facts stay distinct (not aliases)."""
+        member = object.__new__(cls)
+        member._value_ = len(cls.__members__) + 1
+        member.facts = facts
+        return member
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+
+def checked_facts(code: RefusalCode, facts: Mapping[str, object]) -> dict[str, object]:
+    """The facts, if they are exactly the ones the code declares.
+
+    Raises:
+        TypeError: a fact is missing or not declared for this code (a programming error).
+    """
+    missing = sorted(set(code.facts) - set(facts))
+    extra = sorted(set(facts) - set(code.facts))
+    if missing or extra:
+        raise TypeError(
+            f"{code!r} takes facts {list(code.facts)}: missing {missing}, extra {extra}"
+        )
+    return dict(facts)
+
 
 class DomainError(Exception):
-    """A request the rules refuse; the message is safe to show to the person who asked."""
+    """A request the rules refuse: a code and its facts, worded for people by bot/."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code: RefusalCode, **facts: object) -> None:
+        self.facts = checked_facts(code, facts)
+        # Only the code goes into str(): facts may be names or numbers, kept out of logs.
+        super().__init__(repr(code))
+        self.code = code
 
 
 class NotRegistered(DomainError):
@@ -26,8 +69,8 @@ class NotFound(DomainError):
 class Ambiguous(DomainError):
     """A name matched more than one volunteer."""
 
-    def __init__(self, message: str, candidates: list[str]) -> None:
-        super().__init__(message)
+    def __init__(self, code: RefusalCode, candidates: list[str], **facts: object) -> None:
+        super().__init__(code, **facts)
         self.candidates = candidates
 
 

@@ -16,6 +16,9 @@ import zoneinfo
 
 import pytz
 
+from rota.kernel.errors import DomainError
+from rota.kernel.refusals import TimeRefusal
+
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -23,12 +26,8 @@ _DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})", re.ASCII)
 _CLOCK = re.compile(r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})", re.ASCII)
 
 
-class LocalTimeError(ValueError):
-    """A date, time or zone someone wrote that cannot be used; the message says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class LocalTimeError(DomainError, ValueError):
+    """A date, time or zone someone wrote that cannot be used; its `TimeRefusal` says why."""
 
 
 def parse_date(text: str) -> dtm.date:
@@ -40,18 +39,18 @@ def parse_date(text: str) -> dtm.date:
     cleaned = text.strip()
     match = _DATE.fullmatch(cleaned)
     if match is None:
-        raise LocalTimeError(f"{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-12-02")
+        raise LocalTimeError(TimeRefusal.NOT_A_DATE, text=text)
     year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
     if year < 1:
-        raise LocalTimeError(f"{cleaned!r} is not a real date: there is no year 0")
+        raise LocalTimeError(TimeRefusal.NO_YEAR_ZERO, text=cleaned)
     if not 1 <= month <= 12:
-        raise LocalTimeError(f"{cleaned!r} is not a real date: there is no month {month:02d}")
+        raise LocalTimeError(TimeRefusal.NO_SUCH_MONTH, text=cleaned, month=month)
     last = calendar.monthrange(year, month)[1]
     if day == 0:
-        raise LocalTimeError(f"{cleaned!r} is not a real date: there is no day 00")
+        raise LocalTimeError(TimeRefusal.NO_DAY_ZERO, text=cleaned)
     if day > last:
         raise LocalTimeError(
-            f"{cleaned!r} is not a real date: {_MONTHS[month - 1]} {year} has only {last} days"
+            TimeRefusal.MONTH_TOO_SHORT, text=cleaned, year=year, month=month, days=last
         )
     return dtm.date(year, month, day)
 
@@ -64,7 +63,7 @@ def parse_clock(text: str) -> dtm.time:
     """
     match = _CLOCK.fullmatch(text.strip())
     if match is None or int(match["h"]) > 23 or int(match["m"]) > 59:
-        raise LocalTimeError(f"{text!r} is not a time: write it as HH:MM, e.g. 19:00")
+        raise LocalTimeError(TimeRefusal.NOT_A_TIME, text=text)
     return dtm.time(int(match["h"]), int(match["m"]))
 
 
@@ -82,11 +81,7 @@ def is_valid_zone(name: str) -> bool:
 
 def _require_zone(zone: str) -> None:
     if not is_valid_zone(zone):
-        raise LocalTimeError(f"{zone!r} is not a time zone: use a name like Europe/London")
-
-
-def _describe(day: dtm.date, at: dtm.time) -> str:
-    return f"{at:%H:%M} on {format_day(day)} {day.year}"
+        raise LocalTimeError(TimeRefusal.UNKNOWN_ZONE, zone=zone)
 
 
 def local_to_utc(day: dtm.date, at: dtm.time, zone: str) -> dtm.datetime:
@@ -102,13 +97,9 @@ def local_to_utc(day: dtm.date, at: dtm.time, zone: str) -> dtm.datetime:
     try:
         aware = tz.localize(naive, is_dst=None)
     except pytz.NonExistentTimeError:
-        raise LocalTimeError(
-            f"{_describe(day, at)} does not exist in {zone}: the clocks go forward"
-        ) from None
+        raise LocalTimeError(TimeRefusal.SKIPPED_TIME, day=day, at=at, zone=zone) from None
     except pytz.AmbiguousTimeError:
-        raise LocalTimeError(
-            f"{_describe(day, at)} happens twice in {zone}: the clocks go back"
-        ) from None
+        raise LocalTimeError(TimeRefusal.REPEATED_TIME, day=day, at=at, zone=zone) from None
     return aware.astimezone(dtm.UTC)
 
 
@@ -143,10 +134,7 @@ def session_window(
     starts_at = convert(day, start, zone)
     ends_at = convert(end_day, end, zone)
     if ends_at <= starts_at:
-        raise LocalTimeError(
-            f"the session {start:%H:%M}-{end:%H:%M} on {format_day(day)} {day.year} has no "
-            f"length in {zone} once the clock change is applied"
-        )
+        raise LocalTimeError(TimeRefusal.NO_LENGTH, day=day, start=start, end=end, zone=zone)
     return starts_at, ends_at
 
 
@@ -166,6 +154,11 @@ def to_local(instant: dtm.datetime, zone: str) -> dtm.datetime:
 def local_today(now: dtm.datetime, zone: str) -> dtm.date:
     """The local calendar date at an instant: what "today" means to the team."""
     return to_local(now, zone).date()
+
+
+def format_month(year: int, month: int) -> str:
+    """A short, locale-independent month, e.g. ``Feb 2026``."""
+    return f"{_MONTHS[month - 1]} {year}"
 
 
 def format_day(day: dtm.date) -> str:

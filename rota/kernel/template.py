@@ -248,8 +248,8 @@ class _Block:
             self.fail(key, f'must be a time in quotes like "19:00", got {_show(value)}')
         try:
             return parse_clock(value)
-        except LocalTimeError as exc:
-            self.fail(key, str(exc))
+        except LocalTimeError:  # the operator's words; bot/ words it for people who typed it
+            self.fail(key, f"{value!r} is not a time: write it as HH:MM, e.g. 19:00")
 
     def weekday(self, key: str) -> int:
         value = self.get(key)

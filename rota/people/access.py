@@ -8,6 +8,7 @@ from rota.kernel.config import RotaConfig
 from rota.kernel.errors import NotCoordinator, NotRegistered
 from rota.kernel.uow import UnitOfWork
 from rota.people.model import COORDINATOR_TAG, Actor, Volunteer
+from rota.people.refusals import PeopleRefusal
 
 
 async def load_actor(uow: UnitOfWork, telegram_id: int, config: RotaConfig) -> Actor:
@@ -26,9 +27,7 @@ async def require_volunteer(uow: UnitOfWork, telegram_id: int, config: RotaConfi
     """The caller's volunteer record, or a polite refusal for strangers."""
     actor = await load_actor(uow, telegram_id, config)
     if actor.volunteer is None:
-        raise NotRegistered(
-            "You're not on the team yet. Ask a coordinator for an invite link, then open it."
-        )
+        raise NotRegistered(PeopleRefusal.NOT_ON_TEAM)
     return actor.volunteer
 
 
@@ -36,7 +35,7 @@ async def require_coordinator(uow: UnitOfWork, telegram_id: int, config: RotaCon
     """The caller, if they are a coordinator; otherwise a polite refusal."""
     actor = await load_actor(uow, telegram_id, config)
     if not actor.is_coordinator:
-        raise NotCoordinator("Sorry, only coordinators can do that.")
+        raise NotCoordinator(PeopleRefusal.COORDINATORS_ONLY)
     return actor
 
 

@@ -22,6 +22,7 @@ from rota.people.model import (
     Volunteer,
     VolunteerStatus,
 )
+from rota.people.refusals import PeopleRefusal
 from rota.privacy.erasure import (
     FORMER_VOLUNTEER,
     ErasureCounts,
@@ -117,11 +118,11 @@ def clean_name(raw: str) -> str:
     characters (a person who typed them is told, rather than silently given another name)."""
     name, removed = _scrub(raw)
     if removed:
-        raise InvalidInput("Please use ordinary letters in your name.")
+        raise InvalidInput(PeopleRefusal.NAME_ODD_LETTERS)
     if not _shows_something(name):
-        raise InvalidInput("Please give a name, e.g. /name Sam.")
+        raise InvalidInput(PeopleRefusal.NAME_EMPTY)
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"That name is too long: {MAX_NAME_LENGTH} characters at most.")
+        raise InvalidInput(PeopleRefusal.NAME_TOO_LONG, limit=MAX_NAME_LENGTH)
     return name
 
 
@@ -131,10 +132,7 @@ def parse_tags(words: list[str]) -> frozenset[str]:
     for word in words:
         tag = word.strip().lower()
         if not TAG_PATTERN.match(tag):
-            raise InvalidInput(
-                f"'{word[:30]}' is not a tag: "
-                "use a short lowercase word like trained, lead or new."
-            )
+            raise InvalidInput(PeopleRefusal.NOT_A_TAG, word=word[:30])
         tags.add(tag)
     return frozenset(tags)
 
@@ -207,22 +205,15 @@ async def accept_invite(
         actor = await load_actor(uow, telegram_id, config)
         if actor.volunteer is not None:
             raise AlreadyRegistered(
-                f"You're already on the team as {actor.volunteer.display_name}. "
-                "Send /rota to see the sessions."
+                PeopleRefusal.ALREADY_ON_TEAM, name=actor.volunteer.display_name
             )
         invite = await uow.invites.by_code(code) if CODE_PATTERN.match(code) else None
         if invite is None:
-            raise InviteInvalid(
-                "That invite link isn't valid. Please ask a coordinator for a new one."
-            )
+            raise InviteInvalid(PeopleRefusal.INVITE_UNKNOWN)
         if invite.used_at is not None:
-            raise InviteInvalid(
-                "That invite link has already been used. Please ask a coordinator for a new one."
-            )
+            raise InviteInvalid(PeopleRefusal.INVITE_USED)
         if invite.expires_at <= now:
-            raise InviteInvalid(
-                "That invite link has expired. Please ask a coordinator for a new one."
-            )
+            raise InviteInvalid(PeopleRefusal.INVITE_EXPIRED)
         tags = invite.tags | ({COORDINATOR_TAG} if actor.is_admin else frozenset())
         volunteer = await _register(
             uow,
@@ -233,9 +224,7 @@ async def accept_invite(
             now=now,
         )
         if not await uow.invites.mark_used(invite.id, volunteer.id, now):
-            raise InviteInvalid(
-                "That invite link has just been used. Please ask a coordinator for a new one."
-            )
+            raise InviteInvalid(PeopleRefusal.INVITE_JUST_USED)
         await uow.commit()
         return volunteer
 
@@ -311,11 +300,9 @@ async def save_phone(
 ) -> Volunteer:
     """Keep the volunteer's own number (for escalations); someone else's contact is refused."""
     if contact_user_id != telegram_id:
-        raise InvalidInput(
-            "Please share your own number with the button, not someone else's contact."
-        )
+        raise InvalidInput(PeopleRefusal.NOT_OWN_CONTACT)
     if not PHONE_PATTERN.match(phone.strip()):
-        raise InvalidInput("That doesn't look like a phone number.")
+        raise InvalidInput(PeopleRefusal.NOT_A_PHONE)
     async with uow:
         volunteer = dataclasses.replace(
             await require_volunteer(uow, telegram_id, config), phone=phone.strip()
@@ -377,7 +364,7 @@ def match_volunteer(volunteers: list[Volunteer], query: str) -> Volunteer:
     """Find one volunteer by @username, Telegram id or display name (case-insensitive)."""
     wanted = query.strip()
     if not wanted:
-        raise InvalidInput("Name a volunteer: their name, @username or Telegram id.")
+        raise InvalidInput(PeopleRefusal.NAME_SOMEONE)
     if wanted.startswith("@"):
         handle = wanted[1:].lower()
         found = [v for v in volunteers if v.username and v.username.lower() == handle]
@@ -389,10 +376,10 @@ def match_volunteer(volunteers: list[Volunteer], query: str) -> Volunteer:
         if not found:
             found = [v for v in volunteers if v.display_name.casefold().startswith(lowered)]
     if not found:
-        raise NotFound(f"I don't know a volunteer called '{wanted[:40]}'. See /volunteers.")
+        raise NotFound(PeopleRefusal.UNKNOWN_VOLUNTEER, wanted=wanted[:40])
     if len(found) > 1:
         names = [f"{v.display_name} ({_handle(v)})" for v in found]
-        raise Ambiguous(f"'{wanted[:40]}' could be more than one person:", names)
+        raise Ambiguous(PeopleRefusal.AMBIGUOUS_NAME, names, wanted=wanted[:40])
     return found[0]
 
 
@@ -407,7 +394,7 @@ async def retag(
 ) -> Volunteer:
     """Give or take tags (trained, lead, new, coordinator...)."""
     if not tags:
-        raise InvalidInput("Which tag? e.g. /tag Sam trained")
+        raise InvalidInput(PeopleRefusal.WHICH_TAG)
     async with uow:
         await require_coordinator(uow, telegram_id, config)
         volunteer = match_volunteer(await uow.volunteers.active(), who)
@@ -459,17 +446,9 @@ async def remove_volunteer(
             candidates += await uow.erasure.removed_volunteers()
         volunteer = match_volunteer(candidates, who)
         if actor.volunteer is not None and volunteer.id == actor.volunteer.id:
-            raise InvalidInput("You can't remove yourself; ask another coordinator.")
+            raise InvalidInput(PeopleRefusal.CANNOT_REMOVE_SELF)
         if forget:
-            await open_alerts_block(
-                uow,
-                volunteer,
-                message=(
-                    f"An alert about {volunteer.display_name} is still open, so I can't erase "
-                    "their details yet: whoever responds may need them. Resolve it first, "
-                    "then send the command again."
-                ),
-            )
+            await open_alerts_block(uow, volunteer, by_coordinator=True)
         withdrawn = await withdraw_everything(
             uow, volunteer, config=config, now=now, shown_as=FORMER_VOLUNTEER if forget else None
         )

@@ -19,6 +19,7 @@ from rota.kernel.outbox import DeliveryState
 from rota.kernel.uow import UnitOfWork
 from rota.people.model import Volunteer
 from rota.privacy.model import FreeText, StoredMessage
+from rota.privacy.refusals import PrivacyRefusal
 
 FORMER_VOLUNTEER = "a former volunteer"
 NUMBER_REMOVED = "(number removed)"
@@ -34,12 +35,6 @@ _SEPARATORS = r"[\s().\-]*"
 # every message saying "volunteer" would be rewritten.
 NOT_NAMES = frozenset({FORMER_VOLUNTEER, "volunteer", "a", "the", "former"})
 MIN_FIRST_NAME = 3
-
-
-SELF_ALERT_OPEN = (
-    "An alert about you is still open, so I can't delete your details yet: the coordinators "
-    "may need them to reach you. Once a coordinator has resolved it, send /forgetme again."
-)
 
 
 class AlertStillOpen(DomainError):
@@ -284,12 +279,15 @@ def _rewrite(
 
 
 async def open_alerts_block(
-    uow: UnitOfWork, volunteer: Volunteer, *, message: str | None = None
+    uow: UnitOfWork, volunteer: Volunteer, *, by_coordinator: bool = False
 ) -> None:
     """Refuse while an alarm about this person (their SOS, their pair's missed check-in,
-    their getting home) is not resolved: the responders still need their name and number."""
+    their getting home) is not resolved: the responders still need their name and number.
+    A coordinator erasing someone is told whose alert it is."""
     if await uow.erasure.open_alerts_about(volunteer.id):
-        raise AlertStillOpen(message or SELF_ALERT_OPEN)
+        if by_coordinator:
+            raise AlertStillOpen(PrivacyRefusal.ALERT_OPEN_ABOUT, name=volunteer.display_name)
+        raise AlertStillOpen(PrivacyRefusal.OWN_ALERT_OPEN)
 
 
 async def erase_volunteer(

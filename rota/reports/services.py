@@ -21,6 +21,7 @@ from rota.kernel.uow import UnitOfWork
 from rota.people.access import require_coordinator, require_volunteer
 from rota.reports.debriefs import COUNT_KEYS
 from rota.reports.model import DebriefState
+from rota.reports.refusals import ReportRefusal
 from rota.roster import calendar as ics
 from rota.roster.boards import build_boards
 from rota.roster.model import SessionBoard, SignUpStatus
@@ -82,15 +83,14 @@ def parse_month(text: str) -> Month:
         InvalidInput: the text is not a month in that form.
     """
     cleaned = text.strip()
-    how = "write it as YYYY-MM, e.g. 2026-11"
     match = _MONTH.fullmatch(cleaned)
     if match is None:
-        raise InvalidInput(f"{cleaned!r} is not a month: {how}")
+        raise InvalidInput(ReportRefusal.NOT_A_MONTH, text=cleaned)
     year, month = int(match["y"]), int(match["m"])
     if not 1 <= month <= 12:
-        raise InvalidInput(f"{cleaned!r} is not a month (there is no month {month:02d}): {how}")
+        raise InvalidInput(ReportRefusal.NO_SUCH_MONTH, text=cleaned, month=month)
     if year < 1:
-        raise InvalidInput(f"{cleaned!r} is not a month (there is no year 0): {how}")
+        raise InvalidInput(ReportRefusal.NO_YEAR_ZERO, text=cleaned)
     return Month(year, month)
 
 
@@ -242,11 +242,11 @@ def parse_range(first: str, last: str) -> tuple[dtm.date, dtm.date]:
     try:
         start, end = parse_date(first), parse_date(last)
     except LocalTimeError as err:
-        raise InvalidInput(err.message) from None
+        raise InvalidInput(err.code, **err.facts) from None
     if end < start:
-        raise InvalidInput(f"the range ends ({end}) before it starts ({start})")
+        raise InvalidInput(ReportRefusal.RANGE_BACKWARDS, start=start, end=end)
     if (end - start).days >= MAX_EXPORT_DAYS:
-        raise InvalidInput(f"the range is longer than {MAX_EXPORT_DAYS} days; export less")
+        raise InvalidInput(ReportRefusal.RANGE_TOO_LONG, limit=MAX_EXPORT_DAYS)
     return start, end
 
 

@@ -12,6 +12,7 @@ from rota.kernel.uow import UnitOfWork
 from rota.people.access import coordinator_chats, load_actor, require_volunteer
 from rota.roster.model import TeamPost
 from rota.roster.notices import LeftGroup
+from rota.roster.refusals import RosterRefusal
 
 # Telegram allows about 20 messages a minute in a group, edits included; one edit per post
 # every 5 s stays well inside that however fast people press buttons.
@@ -47,9 +48,7 @@ async def check_can_post(
             return
         actor = await load_actor(uow, telegram_id, config)
     if standing is GroupStanding.FOREIGN or not actor.is_coordinator:
-        raise NotCoordinator(
-            "Only a coordinator can make this group the team's, by sending /postrota here."
-        )
+        raise NotCoordinator(RosterRefusal.GROUP_NEEDS_COORDINATOR)
 
 
 async def record_post(

@@ -17,6 +17,7 @@ from rota.roster.boards import build_boards
 from rota.roster.model import Role, Session, SessionBoard, SessionStatus
 from rota.roster.notices import SessionCancelled
 from rota.roster.planning import plan_sessions
+from rota.roster.refusals import RosterRefusal
 from rota.roster.signups import ensure_open
 
 MAX_NOTE_LENGTH = 200
@@ -113,15 +114,15 @@ def parse_day(text: str) -> dtm.date:
     """A typed YYYY-MM-DD date, or a polite refusal."""
     try:
         return parse_date(text)
-    except ValueError as err:
-        raise InvalidInput(str(err)) from None
+    except LocalTimeError as err:
+        raise InvalidInput(err.code, **err.facts) from None
 
 
 async def _session_on(uow: UnitOfWork, text: str) -> Session:
     day = parse_day(text)
     sessions = [s for s in await uow.sessions.on_date(day) if not s.is_cancelled]
     if not sessions:
-        raise NotFound(f"There's no session on {day.isoformat()}. See /rota for the dates.")
+        raise NotFound(RosterRefusal.NO_SESSION_ON, day=day)
     return sessions[0]
 
 
@@ -145,19 +146,16 @@ async def add_session(
             starts_at = local_to_utc(local_date, start_at, config.zone)
             end_date = local_date + dtm.timedelta(days=1) if end_at <= start_at else local_date
             ends_at = local_to_utc(end_date, end_at, config.zone)
-        except (LocalTimeError, ValueError) as err:
-            raise InvalidInput(str(err)) from None
+        except LocalTimeError as err:
+            raise InvalidInput(err.code, **err.facts) from None
         if starts_at <= now:
-            raise InvalidInput("That time has already passed. Pick a future date and time.")
+            raise InvalidInput(RosterRefusal.TIME_PASSED)
         note = " ".join(note.split())
         if len(note) > MAX_NOTE_LENGTH:
-            raise InvalidInput(f"The note is too long: {MAX_NOTE_LENGTH} characters at most.")
+            raise InvalidInput(RosterRefusal.NOTE_TOO_LONG, limit=MAX_NOTE_LENGTH)
         clash = [s for s in await uow.sessions.on_date(local_date) if not s.is_cancelled]
         if clash:
-            raise InvalidInput(
-                f"There's already a session on {local_date.isoformat()}. "
-                "Cancel it first if you want to replace it."
-            )
+            raise InvalidInput(RosterRefusal.SESSION_CLASH, day=local_date)
         session = await uow.sessions.add(
             template_key=None,
             local_date=local_date,
@@ -181,11 +179,11 @@ async def cancel_session(
         await require_coordinator(uow, telegram_id, config)
         session = await _session_on(uow, day)
         if not session.is_open(now):
-            raise SessionClosed("That session has already started; it can't be cancelled now.")
+            raise SessionClosed(RosterRefusal.STARTED_CANNOT_CANCEL)
         if not await uow.sessions.set_status(
             session.id, expected=SessionStatus.SCHEDULED, new=SessionStatus.CANCELLED
         ):
-            raise SessionClosed("That session was cancelled already.")
+            raise SessionClosed(RosterRefusal.ALREADY_CANCELLED)
         roster = await uow.signups.roster([session.id])
         for entry in roster:
             if entry.volunteer.telegram_id is None:
@@ -270,7 +268,7 @@ async def role_board(
         volunteer = await require_volunteer(uow, telegram_id, config)
         role = await uow.sessions.role(role_id)
         if role is None:
-            raise NotFound("That shift no longer exists. Send /rota for the current list.")
+            raise NotFound(RosterRefusal.SHIFT_GONE)
         session = ensure_open(await uow.sessions.get(role.session_id), now)
         (board,) = await build_boards(uow, [session], viewer_id=volunteer.id)
         return board

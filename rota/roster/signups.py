@@ -22,6 +22,7 @@ from rota.people.model import COORDINATOR_TAG, Volunteer
 from rota.roster.boards import build_boards
 from rota.roster.model import Role, RosterEntry, Session, SessionBoard, SignUp, SignUpStatus
 from rota.roster.notices import LateWithdrawal, Promoted
+from rota.roster.refusals import RosterRefusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,18 +54,18 @@ def tags_of(volunteer: Volunteer, config: RotaConfig) -> frozenset[str]:
 def ensure_open(session: Session | None, now: dtm.datetime) -> Session:
     """Sign-ups change only for sessions that exist, are not cancelled and have not started."""
     if session is None:
-        raise NotFound("That session no longer exists. Send /rota for the current list.")
+        raise NotFound(RosterRefusal.SESSION_GONE)
     if session.is_cancelled:
-        raise SessionClosed("That session has been cancelled. Send /rota for the current list.")
+        raise SessionClosed(RosterRefusal.SESSION_CANCELLED)
     if not session.is_open(now):
-        raise SessionClosed("That session has already started, so the rota is closed.")
+        raise SessionClosed(RosterRefusal.ROTA_CLOSED)
     return session
 
 
 async def _open_role(uow: UnitOfWork, role_id: int, now: dtm.datetime) -> tuple[Role, Session]:
     role = await uow.sessions.role(role_id)
     if role is None:
-        raise NotFound("That shift no longer exists. Send /rota for the current list.")
+        raise NotFound(RosterRefusal.SHIFT_GONE)
     session = ensure_open(await uow.sessions.get(role.session_id), now)
     return role, session
 
@@ -73,20 +74,19 @@ async def _check_can_join(
     uow: UnitOfWork, volunteer: Volunteer, role: Role, config: RotaConfig
 ) -> None:
     if not role.accepts(tags_of(volunteer, config)):
-        needs = " or ".join(sorted(role.requires))
-        raise NotEligible(
-            f"{role.label} needs the '{needs}' tag. Ask a coordinator if that's wrong."
-        )
+        tags = tuple(sorted(role.requires))
+        raise NotEligible(RosterRefusal.NEEDS_TAG, role=role.label, tags=tags)
     existing = await uow.signups.active_for(role.session_id, volunteer.id)
     if existing is not None:
         if existing.role_id == role.id:
-            where = "on the waitlist" if existing.status is SignUpStatus.WAITLISTED else "down"
-            raise AlreadySignedUp(f"You're already {where} as {role.label} for this session.")
+            raise AlreadySignedUp(
+                RosterRefusal.ALREADY_IN_ROLE,
+                role=role.label,
+                waitlisted=existing.status is SignUpStatus.WAITLISTED,
+            )
         other = await uow.sessions.role(existing.role_id)
-        label = other.label if other else "another role"
         raise AlreadySignedUp(
-            f"You're already down as {label} for this session. "
-            "Withdraw from that first (/myshifts)."
+            RosterRefusal.ALREADY_IN_OTHER_ROLE, role=other.label if other else None
         )
 
 
@@ -99,7 +99,7 @@ async def join_role(
         role, session = await _open_role(uow, role_id, now)
         await _check_can_join(uow, volunteer, role, config)
         if not await uow.signups.claim_place(role.id):
-            raise RoleFull(f"{role.label} is full. You can join the waitlist.")
+            raise RoleFull(RosterRefusal.ROLE_FULL, role=role.label)
         outcome = await _record(uow, volunteer, role, session, SignUpStatus.CONFIRMED, now)
         await uow.commit()
         return outcome
@@ -155,12 +155,10 @@ async def withdraw(
             or signup.volunteer_id != volunteer.id
             or signup.status is SignUpStatus.WITHDRAWN
         ):
-            raise NotSignedUp("That shift isn't yours, or you've already withdrawn from it.")
+            raise NotSignedUp(RosterRefusal.NOT_YOUR_SHIFT)
         session = await uow.sessions.get(signup.session_id)
         if session is not None and not session.is_cancelled and not session.is_open(now):
-            raise SessionClosed(
-                "That session has already started. Please tell the team lead directly."
-            )
+            raise SessionClosed(RosterRefusal.STARTED_TELL_LEAD)
         session = ensure_open(session, now)
         outcome = await release(uow, signup, session, volunteer, config=config, now=now)
         await uow.commit()
@@ -181,7 +179,7 @@ async def release(
     if not await uow.signups.move(
         signup.id, expected=signup.status, new=SignUpStatus.WITHDRAWN, now=now
     ):
-        raise NotSignedUp("You've already withdrawn from that shift.")
+        raise NotSignedUp(RosterRefusal.ALREADY_WITHDRAWN)
     role = await uow.sessions.role(signup.role_id)
     assert role is not None  # roles are deleted only with their session
     promoted: Volunteer | None = None

@@ -22,14 +22,14 @@ from rota.kernel.outbox import Notice
 from rota.kernel.uow import UnitOfWork
 from rota.people.access import coordinator_chats, iso, load_actor
 from rota.people.model import Volunteer
-from rota.roster.model import Session, SignUpStatus
+from rota.roster.model import Session
+from rota.safety import rules
 from rota.safety.checkin_plan import effective_plan
 from rota.safety.model import (
     LEAD_ROLE,
     ONCALL_ROLE,
     Audience,
     CheckIn,
-    CheckInState,
     Escalation,
     EscalationKind,
     EscalationState,
@@ -54,8 +54,9 @@ from rota.safety.notices import (
     Member,
     Unreachable,
 )
+from rota.safety.refusals import SafetyRefusal
 
-ALL_STEPS = 99  # an SOS: everyone in the chain at once
+ALL_STEPS = rules.ALL_STEPS  # an SOS: everyone in the chain at once
 ESCALATION_REF = "escalation"
 NEWS_REF = "news"  # rows about an alarm that are not the alert itself (news, moved places)
 # A live location moves every few seconds; each responder's copy of it is edited at most
@@ -80,21 +81,17 @@ class Subject:
 
 async def role_chats(uow: UnitOfWork, session_id: int, role_key: str) -> list[int]:
     """Private chats of the people confirmed in one role of a session."""
-    return [
-        e.volunteer.telegram_id
-        for e in await uow.signups.in_role(session_id, role_key)
-        if e.signup.status is SignUpStatus.CONFIRMED and e.volunteer.telegram_id is not None
-    ]
+    return rules.reachable_chats(await uow.signups.in_role(session_id, role_key))
 
 
 async def chain_chats(
     uow: UnitOfWork, session: Session, step: int, kind: EscalationKind, config: RotaConfig
 ) -> list[int]:
-    """The chats alerted at this step, without repeats, in a stable order.
+    """The chats alerted at this step (decided by `rules.chain_recipients`).
 
     Remembered for the transaction: a hundred alarms fired together ask the same question.
     """
-    key = ("chain", session.id, min(step, 3), kind is EscalationKind.DURESS)
+    key = ("chain", session.id, *rules.chain_class(step, kind))
     known = uow.memo.get(key)
     if isinstance(known, list):
         return list(known)
@@ -106,29 +103,19 @@ async def chain_chats(
 async def _chain_chats(
     uow: UnitOfWork, session: Session, step: int, kind: EscalationKind, config: RotaConfig
 ) -> list[int]:
-    oncall = await role_chats(uow, session.id, ONCALL_ROLE)
-    coordinators = await coordinator_chats(uow, config)
-    if kind is EscalationKind.DURESS:
-        chats = oncall + coordinators
-    elif step <= 1:
-        chats = oncall or coordinators
-    else:
-        chats = oncall + await role_chats(uow, session.id, LEAD_ROLE) + coordinators
-        if step >= 3 and config.team_chat_id is not None:
-            chats.append(config.team_chat_id)
-    return list(dict.fromkeys(chats))
+    """Gather who the chain can reach, then let the rule pick this step's chats."""
+    people = rules.ChainPeople(
+        oncall=await role_chats(uow, session.id, ONCALL_ROLE),
+        leads=await role_chats(uow, session.id, LEAD_ROLE),
+        coordinators=await coordinator_chats(uow, config),
+        team_chat=config.team_chat_id,
+    )
+    return rules.chain_recipients(step, kind, people)
 
 
 def audience_of(chat_id: int, config: RotaConfig) -> Audience:
-    """Whether a chat of the chain gets the details (phones, places) or only who and what.
-
-    People act on an alarm in their private chats; any group only hears of it. Telegram's
-    group ids are negative, so no group gets the details even if one were in the chain by
-    mistake (a team chat adopted by /postrota, or a changed setting).
-    """
-    if chat_id == config.team_chat_id or chat_id < 0:
-        return Audience.TEAM
-    return Audience.RESPONDERS
+    """Whether a chat of the chain gets the details (see `rules.audience`)."""
+    return rules.audience(chat_id, config.team_chat_id)
 
 
 def pair_subject(pair: Pair) -> Subject:
@@ -331,8 +318,7 @@ async def open_escalation(
     detail: AlertDetail = NO_DETAIL,
 ) -> Escalation:
     """Open an alarm, alert its first step (or everyone, for SOS) and arm the next step."""
-    everyone = kind in (EscalationKind.SOS, EscalationKind.DURESS)
-    step = ALL_STEPS if everyone else 1
+    step = rules.first_step(kind)
     escalation = await uow.safety.open_escalation(
         session_id=session.id,
         kind=kind,
@@ -355,14 +341,15 @@ async def open_escalation(
     await send_alerts(
         uow, escalation, session, subject, step=step, config=config, now=now, detail=detail
     )
-    if not everyone:
-        plan = effective_plan(config.template.checkins, session.checkin_plan)
+    plan = effective_plan(config.template.checkins, session.checkin_plan)
+    after = rules.next_step(kind, step, plan, now)
+    if after is not None:
         await uow.safety.add_timer(
             TimerKind.REESCALATE,
             escalation.id,
             session_id=session.id,
-            due_at=now + plan.reescalate_after,
-            step=2,
+            due_at=after.due_at,
+            step=after.step,
         )
     return escalation
 
@@ -377,7 +364,7 @@ async def open_missed_checkins(
     due together; one by one they took 23 ms each on SQLite (measured, 100 pairs: 2.3 s before
     the last alert was recorded). Check-ins already answered or already escalated are skipped.
     """
-    todo = [c for c in checkins if c.state is CheckInState.OPEN and c.escalation_id is None]
+    todo = [c for c in checkins if rules.may_escalate(c)]
     pairs = await uow.safety.pairs_by_ids(sorted({c.pair_id for c in todo}))
     todo = [c for c in todo if c.pair_id in pairs]
     lasts = await uow.safety.last_checkins(sorted(pairs))
@@ -433,9 +420,11 @@ async def open_missed_checkins(
             log.append(step_log(escalation.id, session_id, subject, chats, 1, now))
         await uow.safety.log_many(log)
         await uow.outbox.add_many(notices, now=now)
+        after = rules.next_step(kind, 1, plan, now)
+        assert after is not None  # a missed check-in climbs
         await uow.safety.add_new_timers(
             [
-                NewTimer(TimerKind.REESCALATE, e.id, session_id, now + plan.reescalate_after, 2)
+                NewTimer(TimerKind.REESCALATE, e.id, session_id, after.due_at, after.step)
                 for e in escalations
             ]
         )
@@ -476,7 +465,7 @@ async def reescalate(
 ) -> bool:
     """Climb one step if nobody has acknowledged yet; arm the step after it."""
     escalation = await uow.safety.escalation(escalation_id)
-    if escalation is None or escalation.state is not EscalationState.OPEN:
+    if escalation is None or not rules.may_climb(escalation):
         return False
     if not await uow.safety.step_escalation(escalation_id, expected=step - 1, new=step):
         return False
@@ -488,13 +477,15 @@ async def reescalate(
         uow, escalation, session, subject, step=step, config=config, now=now, detail=detail
     )
     plan = effective_plan(config.template.checkins, session.checkin_plan)
-    await uow.safety.add_timer(
-        TimerKind.REESCALATE,
-        escalation_id,
-        session_id=session.id,
-        due_at=now + plan.reescalate_after,
-        step=step + 1,
-    )
+    after = rules.next_step(escalation.kind, step, plan, now)
+    if after is not None:
+        await uow.safety.add_timer(
+            TimerKind.REESCALATE,
+            escalation_id,
+            session_id=session.id,
+            due_at=after.due_at,
+            step=after.step,
+        )
     return True
 
 
@@ -525,7 +516,7 @@ async def _alerted_edit(
 async def _coordinator(uow: UnitOfWork, telegram_id: int, config: RotaConfig) -> Volunteer:
     actor = await load_actor(uow, telegram_id, config)
     if not actor.is_coordinator or actor.volunteer is None:
-        raise NotCoordinator("Only coordinators can acknowledge or resolve alerts.")
+        raise NotCoordinator(SafetyRefusal.ALERTS_COORDINATORS_ONLY)
     return actor.volunteer
 
 
@@ -563,7 +554,7 @@ async def _take_in(
     one, so the news of them reaches the outbox together and goes as one message)."""
     escalation = await uow.safety.escalation(escalation_id)
     if escalation is None:
-        raise NotFound("That alert no longer exists.")
+        raise NotFound(SafetyRefusal.ALERT_GONE)
     take = uow.safety.resolve if resolving else uow.safety.acknowledge
     if not await take(escalation_id, by=who.id, at=now):
         return await _unchanged(uow, escalation_id, who)
@@ -663,7 +654,7 @@ async def take_listed(
         who = await _coordinator(uow, telegram_id, config)
         ids = await uow.outbox.refs_in_message(ESCALATION_REF, chat_id, message_id)
         if not ids:
-            raise NotFound("That message lists no alerts any more.")
+            raise NotFound(SafetyRefusal.NO_ALERTS_LISTED)
         changed: list[str] = []
         already: list[str] = []
         for escalation_id in ids:
@@ -725,19 +716,15 @@ async def alert_undeliverable(
     config: RotaConfig,
     now: dtm.datetime,
 ) -> None:
-    """A 403 on an alert: move to the next step now, and tell the other coordinators.
-
-    Only the first step waits on the on-call alone, so only there does a 403 bring the next
-    step forward. From step 2 on everyone else has it already; moving on again would race
-    through every step, one per sweep, each time the unreachable person is tried again.
-    """
+    """A 403 on an alert: move to the next step now (`rules.skip_ahead_when_unreachable`),
+    and tell the other coordinators."""
     escalation = await uow.safety.escalation(escalation_id)
     if escalation is None or escalation.state is EscalationState.RESOLVED:
         return
     session = await uow.sessions.get(escalation.session_id)
     if session is None:
         return
-    if escalation.state is EscalationState.OPEN and escalation.step <= 1:
+    if rules.skip_ahead_when_unreachable(escalation):
         await uow.safety.advance_timer(TimerKind.REESCALATE, escalation_id, due_at=now)
     person = await uow.volunteers.by_telegram_id(chat_id)
     name = person.display_name if person else f"chat {chat_id}"

@@ -7,7 +7,14 @@ import datetime as dtm
 import json
 
 from rota.kernel.durations import format_duration, parse_duration
+from rota.kernel.errors import InvalidInput
 from rota.kernel.template import CheckInPlan
+from rota.safety.refusals import SafetyRefusal
+
+# When a check-in counts is a decision, so it lives with the other rules; named here too
+# for callers that still import it from the plan.
+from rota.safety.rules import counts_from as counts_from
+from rota.safety.rules import may_check_in as may_check_in
 
 OVERRIDABLE = ("interval", "grace", "escalate_after", "reescalate_after", "home_safe_within")
 
@@ -28,23 +35,24 @@ def parse_overrides(words: list[str], base: CheckInPlan) -> tuple[CheckInPlan, s
     """Read `interval=20m grace=5m` as typed by a coordinator; returns the plan and its JSON.
 
     Raises:
-        ValueError: an unknown key, a bad duration, or a plan whose reminder would not come
+        InvalidInput: an unknown key, a bad duration, or a plan whose reminder would not come
             before its escalation.
     """
     plan = base
     for word in words:
         key, sep, value = word.partition("=")
         if not sep or key not in OVERRIDABLE:
-            raise ValueError(
-                f"'{word[:40]}' is not a setting: use key=duration with keys "
-                + ", ".join(OVERRIDABLE)
-            )
-        plan = dataclasses.replace(plan, **{key: parse_duration(value)})  # type: ignore[arg-type]
+            raise InvalidInput(SafetyRefusal.NOT_A_SETTING, word=word[:40], keys=OVERRIDABLE)
+        try:
+            duration = parse_duration(value)
+        except ValueError:
+            raise InvalidInput(SafetyRefusal.NOT_A_DURATION, text=value) from None
+        plan = dataclasses.replace(plan, **{key: duration})  # type: ignore[arg-type]
     for key in ("interval", "escalate_after", "reescalate_after"):
         if getattr(plan, key) <= dtm.timedelta(0):
-            raise ValueError(f"{key} must be longer than zero")
+            raise InvalidInput(SafetyRefusal.MUST_BE_POSITIVE, key=key)
     if plan.grace >= plan.escalate_after:
-        raise ValueError("grace must be shorter than escalate_after (the reminder comes first)")
+        raise InvalidInput(SafetyRefusal.GRACE_TOO_LONG)
     stored = {k: int(getattr(plan, k).total_seconds()) for k in OVERRIDABLE}
     return plan, json.dumps(stored, sort_keys=True)
 
@@ -59,21 +67,6 @@ def due_times(
         times.append(due)
         due += interval
     return times
-
-
-def counts_from(due_at: dtm.datetime, plan: CheckInPlan) -> dtm.datetime:
-    """When a check-in starts to count: half an interval before it is due.
-
-    Earlier than that, a check-in (/ok twice in a row, or a press of a forged button for a
-    later check-in) would close the next one too and leave the pair an interval or more
-    unwatched. The button and /ok share this one rule.
-    """
-    return due_at - plan.interval / 2
-
-
-def may_check_in(due_at: dtm.datetime, at: dtm.datetime, plan: CheckInPlan) -> bool:
-    """Whether a check-in made at `at` counts for the one due at `due_at` (due now or late)."""
-    return at >= counts_from(due_at, plan)
 
 
 def describe(plan: CheckInPlan) -> str:

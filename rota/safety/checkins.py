@@ -7,14 +7,13 @@ from dataclasses import dataclass
 
 from rota.kernel.config import RotaConfig
 from rota.kernel.errors import NotFound, NotSignedUp, SessionClosed, TooEarly
-from rota.kernel.localtime import format_clock
 from rota.kernel.outbox import Notice
 from rota.kernel.uow import UnitOfWork
 from rota.people.access import require_volunteer
 from rota.people.model import Volunteer
 from rota.roster.model import Session, SignUpStatus
 from rota.safety import alarms
-from rota.safety.checkin_plan import effective_plan, may_check_in
+from rota.safety.checkin_plan import effective_plan
 from rota.safety.model import (
     CheckIn,
     CheckInState,
@@ -34,6 +33,8 @@ from rota.safety.notices import (
     HomeReminder,
     LateCheckIn,
 )
+from rota.safety.refusals import SafetyRefusal
+from rota.safety.rules import may_check_in
 from rota.safety.walks import CHECKIN_TIMERS
 
 CHECKIN_REF = "checkin"
@@ -145,29 +146,23 @@ async def check_in(
         volunteer = await require_volunteer(uow, telegram_id, config)
         checkin = await uow.safety.checkin(checkin_id)
         if checkin is None:
-            raise NotFound("That check-in no longer exists.")
+            raise NotFound(SafetyRefusal.CHECKIN_GONE)
         pair = await uow.safety.pair(checkin.pair_id)
         if pair is None or not pair.has(volunteer.id):
-            raise NotSignedUp("That check-in is for another pair, so I've left it alone.")
+            raise NotSignedUp(SafetyRefusal.CHECKIN_OTHER_PAIR)
         if checkin.state is CheckInState.OK:
             return await _already(uow, checkin.id, pair)
         if checkin.state is CheckInState.CANCELLED:
-            raise SessionClosed("That check-in was called off: the walk is over.")
+            raise SessionClosed(SafetyRefusal.CHECKIN_CALLED_OFF)
         # Telegram does not check callback data: the id may be forged (ids are consecutive).
         # Only a check-in due now or late, on a walk still on, may be closed by a press, so
         # nobody can close the pair's later check-ins and switch their safety net off.
         session = await uow.sessions.get(checkin.session_id)
         if session is None or session.walk_state not in ON_WALK:
-            raise SessionClosed(
-                "The walk is over, so check-ins have stopped and I've left this one as it was. "
-                "If you need help, send /sos."
-            )
+            raise SessionClosed(SafetyRefusal.CHECKINS_STOPPED)
         plan = effective_plan(config.template.checkins, session.checkin_plan)
         if not may_check_in(checkin.due_at, now, plan):
-            raise TooEarly(
-                f"That check-in isn't due until {format_clock(checkin.due_at, config.zone)}, "
-                "so I've left it open: I'll ask you then."
-            )
+            raise TooEarly(SafetyRefusal.CHECKIN_NOT_DUE, due_at=checkin.due_at)
         result = await _close(uow, checkin, pair, volunteer, at=now, now=now)
         await uow.commit()
         return result
@@ -187,21 +182,18 @@ async def check_in_now(
         # A walk ended early keeps its overdue check-in open (and escalating): it still counts.
         found = await _walk_of(uow, volunteer, now, states=ON_WALK)
         if found is None or found[1] is None:
-            raise SessionClosed("You're not on a walk right now, so there's nothing to check in.")
+            raise SessionClosed(SafetyRefusal.NOT_ON_WALK)
         session, pair = found
         assert pair is not None
         checkin = await uow.safety.next_open_checkin(pair.id)
         if checkin is None:
-            raise SessionClosed("There are no more check-ins due on this walk.")
+            raise SessionClosed(SafetyRefusal.NO_MORE_CHECKINS)
         at = min(sent_at or now, now)
         # Early counts only within half an interval of the due time: otherwise two quick /ok
         # in a row would close the next check-in and leave the pair an hour unwatched.
         plan = effective_plan(config.template.checkins, session.checkin_plan)
         if not may_check_in(checkin.due_at, at, plan):
-            raise TooEarly(
-                "Thanks! That's noted, but your next check-in isn't due until "
-                f"{format_clock(checkin.due_at, config.zone)}: I'll ask you then."
-            )
+            raise TooEarly(SafetyRefusal.OK_NOT_DUE, due_at=checkin.due_at)
         result = await _close(uow, checkin, pair, volunteer, at=at, now=now)
         await uow.commit()
         return result
@@ -228,10 +220,7 @@ async def sos(
             states=(WalkState.WALKING.value, WalkState.WALK_OVER.value, WalkState.ENDED.value),
         )
         if found is None:
-            raise SessionClosed(
-                "There's no session on right now, so I can't alert the team. "
-                "If you are in danger, call 999."
-            )
+            raise SessionClosed(SafetyRefusal.NO_SESSION_FOR_SOS)
         session, pair = found
         existing = await uow.safety.open_sos_for(session.id, volunteer.id)
         # A silent duress alert reached the coordinators only: an SOS must still reach everyone.
@@ -315,7 +304,7 @@ async def home_safe(
         volunteer = await require_volunteer(uow, telegram_id, config)
         home = await uow.safety.home_safe(home_safe_id)
         if home is None or home.volunteer_id != volunteer.id:
-            raise NotSignedUp("That button is for someone else, so I've left it alone.")
+            raise NotSignedUp(SafetyRefusal.NOT_YOUR_BUTTON)
         if not await uow.safety.mark_home_safe(home.id, at=now):
             return HomeResult(home.safe_at or now, changed=False)
         await uow.safety.cancel_timers([TimerKind.HOME_REMIND, TimerKind.HOME_ESCALATE], [home.id])
@@ -367,7 +356,7 @@ async def share_location(
     team chat never gets it. Returns whether it went to the coordinators.
     """
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise NotFound("That location doesn't look right.")
+        raise NotFound(SafetyRefusal.BAD_LOCATION)
     async with uow:
         volunteer = await require_volunteer(uow, telegram_id, config)
         found = await _walk_of(
@@ -377,13 +366,13 @@ async def share_location(
             states=(WalkState.WALKING.value, WalkState.WALK_OVER.value, WalkState.ENDED.value),
         )
         if found is None:
-            raise SessionClosed("You're not on tonight's walk, so I haven't kept your location.")
+            raise SessionClosed(SafetyRefusal.LOCATION_NOT_ON_WALK)
         session, pair = found
         alarm = alarms.followed_alarm(await uow.safety.escalations(session.id), volunteer.id)
         if pair is None and alarm is None:
-            raise SessionClosed("You're not walking tonight, so I haven't kept your location.")
+            raise SessionClosed(SafetyRefusal.LOCATION_NOT_WALKING)
         if session.walk_state == WalkState.ENDED and alarm is None:
-            raise SessionClosed("The walk is over, so I haven't kept your location.")
+            raise SessionClosed(SafetyRefusal.LOCATION_WALK_OVER)
         await uow.safety.put_location(
             session.id, volunteer.id, latitude=latitude, longitude=longitude, at=now
         )

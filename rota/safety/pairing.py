@@ -30,12 +30,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rota.kernel.errors import DomainError
+from rota.safety.refusals import SafetyRefusal
+
 NEW_TAG = "new"
 TRAINED_TAG = "trained"
 
 
-class PairingError(ValueError):
-    """A grouping or swap the pairing rules refuse; the message is for a coordinator."""
+class PairingError(DomainError, ValueError):
+    """A grouping or swap the pairing rules refuse; its code is worded for a coordinator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,9 @@ def make_pairs(walkers: Sequence[Walker]) -> Pairing:
     if len(order) != len(walkers):
         ids = [w.volunteer_id for w in walkers]
         twice = {w.volunteer_id: w for w in walkers if ids.count(w.volunteer_id) > 1}
-        raise PairingError(f"{_names(twice.values())} signed up more than once.")
+        raise PairingError(
+            SafetyRefusal.SIGNED_UP_TWICE, names=tuple(w.name for w in twice.values())
+        )
 
     new = [w for w in walkers if w.is_new]
     experienced = [w for w in walkers if not w.is_new]
@@ -176,20 +181,23 @@ def swap(groups: Sequence[Sequence[Walker]], a: int, b: int) -> tuple[tuple[Walk
     if where_a is None or where_b is None:
         missing = list(dict.fromkeys(v for v, w in ((a, where_a), (b, where_b)) if w is None))
         if len(missing) == 1:
-            raise PairingError(f"Volunteer {missing[0]} is not in any group.")
-        raise PairingError(f"Volunteers {missing[0]} and {missing[1]} are not in any group.")
+            raise PairingError(SafetyRefusal.NOT_IN_GROUP, volunteer=missing[0])
+        raise PairingError(SafetyRefusal.NEITHER_IN_GROUP, first=missing[0], second=missing[1])
     (ga, ma), (gb, mb) = where_a, where_b
     walker_a, walker_b = groups[ga][ma], groups[gb][mb]
     if a == b:
-        raise PairingError(f"Pick two different walkers to swap, not {walker_a.name} twice.")
+        raise PairingError(SafetyRefusal.SAME_WALKER, name=walker_a.name)
     if ga == gb:
-        raise PairingError(f"{walker_a.name} and {walker_b.name} are already in the same group.")
+        raise PairingError(SafetyRefusal.SAME_GROUP, first=walker_a.name, second=walker_b.name)
 
     swapped = [list(group) for group in groups]
     swapped[ga][ma], swapped[gb][mb] = walker_b, walker_a
     problems = check_groups(swapped)
     if problems:
         raise PairingError(
-            f"Cannot swap {walker_a.name} and {walker_b.name}: {' '.join(problems)}"
+            SafetyRefusal.CANNOT_SWAP,
+            first=walker_a.name,
+            second=walker_b.name,
+            problems=tuple(problems),
         )
     return tuple(tuple(group) for group in swapped)

@@ -13,10 +13,11 @@ import logging
 from rota.kernel.config import RotaConfig
 from rota.kernel.outbox import Notice
 from rota.kernel.uow import UnitOfWork, UnitOfWorkFactory
-from rota.safety import alarms
+from rota.safety import alarms, rules
 from rota.safety.checkins import CHECKIN_REF, HOME_REF
-from rota.safety.model import CheckInState, EscalationKind, Timer, TimerKind
+from rota.safety.model import EscalationKind, Timer, TimerKind
 from rota.safety.notices import AlertDetail, CheckInPrompt, CheckInReminder, HomeReminder
+from rota.safety.rules import CheckInAct
 
 LEASE = dtm.timedelta(seconds=30)
 log = logging.getLogger(__name__)
@@ -99,15 +100,14 @@ async def _checkin_timer(
     uow: UnitOfWork, timer: Timer, *, config: RotaConfig, now: dtm.datetime
 ) -> None:
     checkin = await uow.safety.checkin(timer.ref_id)
-    if checkin is None or checkin.state is not CheckInState.OPEN:
-        return  # they checked in, or the walk ended: nothing to do
+    act = rules.checkin_timer_act(timer.kind, checkin)
+    if checkin is None or act is CheckInAct.NOTHING:
+        return  # they checked in, the walk ended, or it is escalated already
     pair = await uow.safety.pair(checkin.pair_id)
     session = await uow.sessions.get(checkin.session_id)
     if pair is None or session is None:
         return
-    if timer.kind is TimerKind.ESCALATE:
-        if checkin.escalation_id is not None:
-            return
+    if act is CheckInAct.ESCALATE:
         escalation = await alarms.open_escalation(
             uow,
             session,
@@ -120,7 +120,7 @@ async def _checkin_timer(
         )
         await uow.safety.link_checkin(checkin.id, escalation.id)
         return
-    prompt = CheckInPrompt if timer.kind is TimerKind.PROMPT else CheckInReminder
+    prompt = CheckInPrompt if act is CheckInAct.PROMPT else CheckInReminder
     for member in pair.members:
         if member.telegram_id is None:
             continue
@@ -144,7 +144,7 @@ async def _checkin_timer(
         )
     await uow.safety.log(
         checkin.session_id,
-        "prompt" if timer.kind is TimerKind.PROMPT else "reminder",
+        "prompt" if act is CheckInAct.PROMPT else "reminder",
         at=now,
         detail=f"check-in {checkin.seq}/{checkin.total} to {pair.names}",
         pair_id=pair.id,
@@ -155,15 +155,14 @@ async def _home_timer(
     uow: UnitOfWork, timer: Timer, *, config: RotaConfig, now: dtm.datetime
 ) -> None:
     home = await uow.safety.home_safe(timer.ref_id)
-    if home is None or home.safe_at is not None:
-        return
+    act = rules.home_timer_act(timer.kind, home)
+    if home is None or act is CheckInAct.NOTHING:
+        return  # home safe already, or escalated already
     volunteer = await uow.volunteers.get(home.volunteer_id)
     session = await uow.sessions.get(home.session_id)
     if volunteer is None or session is None:
         return
-    if timer.kind is TimerKind.HOME_ESCALATE:
-        if home.escalation_id is not None:
-            return
+    if act is CheckInAct.ESCALATE:
         escalation = await alarms.open_escalation(
             uow,
             session,

@@ -17,7 +17,8 @@ from rota.roster.sessions import parse_day
 from rota.safety.checkin_plan import effective_plan, parse_overrides
 from rota.safety.model import CheckIn, Escalation, EscalationState, HomeSafe, LogEntry, Pair
 from rota.safety.pairing import PairingError, Walker, swap, walker_from_tags
-from rota.safety.policies import last_done, next_due, pair_state
+from rota.safety.refusals import SafetyRefusal
+from rota.safety.rules import last_done, next_due, pair_state
 from rota.safety.walks import ensure_pairs, walkers_of
 
 
@@ -54,7 +55,7 @@ async def _tonight_session(uow: UnitOfWork, config: RotaConfig, now: dtm.datetim
     ]
     if today:
         return today[0]
-    raise NotFound("There's no session tonight. /rota shows the coming ones.")
+    raise NotFound(SafetyRefusal.NO_SESSION_TONIGHT)
 
 
 async def board(
@@ -114,7 +115,7 @@ async def session_log(
         local_date = parse_day(day)
         sessions = await uow.sessions.on_date(local_date)
         if not sessions:
-            raise NotFound(f"There's no session on {local_date.isoformat()}.")
+            raise NotFound(SafetyRefusal.NO_SESSION_ON, day=local_date)
         return sessions[0], await uow.safety.log_for(sessions[0].id)
 
 
@@ -133,7 +134,7 @@ async def _session_for(uow: UnitOfWork, day: str) -> Session:
     local_date = parse_day(day)
     sessions = [s for s in await uow.sessions.on_date(local_date) if not s.is_cancelled]
     if not sessions:
-        raise NotFound(f"There's no session on {local_date.isoformat()}.")
+        raise NotFound(SafetyRefusal.NO_SESSION_ON, day=local_date)
     return sessions[0]
 
 
@@ -180,9 +181,9 @@ async def swap_walkers(
         await require_coordinator(uow, telegram_id, config)
         session = await uow.sessions.get(session_id)
         if session is None or session.is_cancelled:
-            raise NotFound("That session no longer exists.")
+            raise NotFound(SafetyRefusal.SESSION_GONE)
         if session.walk_state != "planned":
-            raise SessionClosed("The walk has started, so the pairs can't change now.")
+            raise SessionClosed(SafetyRefusal.PAIRS_FIXED)
         roster = {e.volunteer.id: e.volunteer for e in await uow.signups.roster([session_id])}
         groups: list[list[Walker]] = []
         for pair in await uow.safety.pairs(session_id):
@@ -195,7 +196,7 @@ async def swap_walkers(
         try:
             swapped = swap(groups, a, b)
         except PairingError as err:
-            raise InvalidInput(str(err)) from None
+            raise InvalidInput(err.code, **err.facts) from None
         await uow.safety.replace_pairs(
             session_id, [[w.volunteer_id for w in g] for g in swapped], manual=True, now=now
         )
@@ -221,12 +222,9 @@ async def set_checkin_plan(
         if not words:
             return session, effective_plan(config.template.checkins, session.checkin_plan)
         if session.walk_state != "planned":
-            raise SessionClosed("The walk has started, so its check-in plan can't change now.")
+            raise SessionClosed(SafetyRefusal.PLAN_FIXED)
         base = effective_plan(config.template.checkins, session.checkin_plan)
-        try:
-            plan, stored = parse_overrides(words, base)
-        except ValueError as err:
-            raise InvalidInput(str(err)) from None
+        plan, stored = parse_overrides(words, base)
         await uow.safety.set_plan(session.id, stored)
         await uow.commit()
         return session, plan
@@ -237,5 +235,5 @@ async def session_day(uow: UnitOfWork, *, session_id: int) -> str:
     async with uow:
         session = await uow.sessions.get(session_id)
         if session is None:
-            raise NotFound("That session no longer exists.")
+            raise NotFound(SafetyRefusal.SESSION_GONE)
         return session.local_date.isoformat()

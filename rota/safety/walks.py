@@ -15,10 +15,12 @@ from rota.kernel.outbox import Notice
 from rota.kernel.uow import UnitOfWork, UnitOfWorkFactory
 from rota.people.access import coordinator_chats, load_actor, require_volunteer
 from rota.roster.model import RosterEntry, Session, SignUpStatus
+from rota.safety import rules
 from rota.safety.checkin_plan import due_times, effective_plan
 from rota.safety.model import LEAD_ROLE, Pair, TimerKind, WalkState
 from rota.safety.notices import HomePrompt, PairsProblem, WalkOver, WalkStarted
 from rota.safety.pairing import Walker, make_pairs, walker_from_tags
+from rota.safety.refusals import SafetyRefusal
 
 CHECKIN_TIMERS = (TimerKind.PROMPT, TimerKind.REMIND, TimerKind.ESCALATE)
 
@@ -104,11 +106,7 @@ async def _start_walk(
     dues = [d for d in due_times(session.starts_at, session.ends_at, plan.interval) if d > now]
     for pair in pairs:
         for checkin in await uow.safety.add_checkins(session.id, pair.id, dues):
-            for kind, at in (
-                (TimerKind.PROMPT, checkin.due_at),
-                (TimerKind.REMIND, checkin.due_at + plan.grace),
-                (TimerKind.ESCALATE, checkin.due_at + plan.escalate_after),
-            ):
+            for kind, at in rules.checkin_timers(checkin.due_at, plan):
                 await uow.safety.add_timer(kind, checkin.id, session_id=session.id, due_at=at)
         for member in pair.members:
             if member.telegram_id is None:
@@ -151,7 +149,7 @@ async def _end_session(
         return False
     await _stop_checkins(uow, session, now)
     plan = effective_plan(config.template.checkins, session.checkin_plan)
-    due = session.ends_at + plan.home_safe_within
+    due = rules.home_safe_due(session.ends_at, plan)
     people = [
         e.volunteer
         for e in await uow.signups.roster([session.id])
@@ -173,15 +171,8 @@ async def _end_session(
                 now=now,
                 due_at=None,
             )
-        await uow.safety.add_timer(
-            TimerKind.HOME_REMIND, home.id, session_id=session.id, due_at=due
-        )
-        await uow.safety.add_timer(
-            TimerKind.HOME_ESCALATE,
-            home.id,
-            session_id=session.id,
-            due_at=due + plan.escalate_after - plan.grace,
-        )
+        for kind, at in rules.home_timers(due, plan):
+            await uow.safety.add_timer(kind, home.id, session_id=session.id, due_at=at)
     await uow.safety.drop_locations(session.id)
     await uow.safety.log(
         session.id, "session_ended", at=now, detail=f"home-safe asked of {len(people)} people"
@@ -236,7 +227,7 @@ async def end_walk(
             s for s in await uow.safety.live_sessions(now) if s.walk_state == WalkState.WALKING
         ]
         if not walking:
-            raise SessionClosed("No walk is on right now.")
+            raise SessionClosed(SafetyRefusal.NO_WALK_ON)
         session = walking[0]
         roster = await uow.signups.roster([session.id])
         # A lead on the waitlist is not tonight's lead: ending the walk stops everyone's
@@ -247,7 +238,7 @@ async def end_walk(
             if e.role.key == LEAD_ROLE and e.signup.status is SignUpStatus.CONFIRMED
         }
         if not actor.is_coordinator and volunteer.id not in leads:
-            raise NotCoordinator("Only tonight's team lead or a coordinator can end the walk.")
+            raise NotCoordinator(SafetyRefusal.END_WALK_LEADS_ONLY)
         if not await uow.safety.set_walk_state(
             session.id,
             expected=[WalkState.WALKING.value],
@@ -255,7 +246,7 @@ async def end_walk(
             at=now,
             by=volunteer.id,
         ):
-            raise SessionClosed("The walk has already ended.")
+            raise SessionClosed(SafetyRefusal.WALK_ALREADY_ENDED)
         await _stop_checkins(uow, session, now)
         for pair in await uow.safety.pairs(session.id):
             for member in pair.members:

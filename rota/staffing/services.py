@@ -40,10 +40,12 @@ from rota.kernel.uow import UnitOfWork, UnitOfWorkFactory
 from rota.people.access import coordinator_chats, require_volunteer
 from rota.people.model import Volunteer
 from rota.roster.model import Role, RosterEntry, Session, SignUp, SignUpStatus
+from rota.roster.refusals import RosterRefusal
 from rota.roster.signups import WithdrawOutcome, ensure_open, release, tags_of
 from rota.safety.model import LEAD_ROLE, ONCALL_ROLE
 from rota.safety.pairing import TRAINED_TAG, make_pairs
 from rota.safety.walks import walkers_of
+from rota.staffing import rules
 from rota.staffing.model import CoverRequest, CoverState, ReminderAnswer
 from rota.staffing.notices import (
     CoverClosed,
@@ -56,6 +58,7 @@ from rota.staffing.notices import (
 )
 from rota.staffing.notices import CoverTaken as CoverTakenNotice
 from rota.staffing.notices import Need as CalloutNeed
+from rota.staffing.refusals import StaffingRefusal
 
 REMINDER = "reminder"
 FIRST_ALERT = "understaffed_1"
@@ -63,11 +66,6 @@ SECOND_ALERT = "understaffed_2"
 SENT = "_sent"  # milestone suffix: that alert found the session short and told people
 COVER_REF = "cover"  # outbox ref_kind of cover offers, so they can be edited once taken
 OFFER_KINDS = (CoverOffer.KIND,)
-
-TAKEN = "Someone else has already taken this place. Thanks anyway!"
-NOT_NEEDED = "That cover request is no longer needed. Thanks anyway!"
-STARTED = "That session has already started. Please tell the team lead directly."
-
 
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers: a bigger one (forged) names no row
 
@@ -357,8 +355,8 @@ class ReminderShift:
 
 
 def _not_started(session: Session | None, now: dtm.datetime) -> Session:
-    if session is not None and not session.is_cancelled and not session.is_open(now):
-        raise SessionClosed(STARTED)
+    if rules.session_bar(session, now) is rules.SessionBar.STARTED:
+        raise SessionClosed(RosterRefusal.STARTED_TELL_LEAD)
     return ensure_open(session, now)
 
 
@@ -371,11 +369,11 @@ async def _reminded_shift(
         _row_id(session_id) is None
         or await uow.staffing.reminder(session_id, volunteer.id) is None
     ):
-        raise NotSignedUp("That reminder wasn't sent to you.")
+        raise NotSignedUp(StaffingRefusal.REMINDER_NOT_YOURS)
     session = _not_started(await uow.sessions.get(session_id), now)
     signup = await uow.signups.active_for(session.id, volunteer.id)
     if signup is None or signup.status is not SignUpStatus.CONFIRMED:
-        raise NotSignedUp("You're no longer down for that session. /myshifts shows your shifts.")
+        raise NotSignedUp(StaffingRefusal.NO_LONGER_DOWN)
     role = await uow.sessions.role(signup.role_id)
     assert role is not None  # roles are deleted only with their session
     late = session.starts_at - now < config.template.late_notice
@@ -511,12 +509,9 @@ async def request_cover(
             or signup.volunteer_id != volunteer.id
             or signup.status is SignUpStatus.WITHDRAWN
         ):
-            raise NotSignedUp("That shift isn't yours, or you've already withdrawn from it.")
+            raise NotSignedUp(RosterRefusal.NOT_YOUR_SHIFT)
         if signup.status is not SignUpStatus.CONFIRMED:
-            raise NotSignedUp(
-                "You're on the waitlist for that shift, so there's no place to hand on. "
-                "Withdraw in /myshifts if you can't come."
-            )
+            raise NotSignedUp(StaffingRefusal.WAITLISTED_NO_PLACE)
         session = _not_started(await uow.sessions.get(signup.session_id), now)
         role = await uow.sessions.role(signup.role_id)
         assert role is not None
@@ -527,17 +522,23 @@ async def request_cover(
 
 
 async def eligible_for(
-    uow: UnitOfWork, role: Role, session: Session, *, config: RotaConfig
+    uow: UnitOfWork,
+    role: Role,
+    session: Session,
+    *,
+    config: RotaConfig,
+    requester_id: int | None = None,
 ) -> list[Volunteer]:
-    """Who may cover a place: active, reachable, accepted by the role, not on that session."""
+    """Who may cover a place (decided by `rules.cover_candidates`)."""
     on_session = {e.volunteer.id for e in await uow.signups.roster([session.id])}
-    return [
-        v
-        for v in await uow.volunteers.active()
-        if v.telegram_id is not None
-        and v.id not in on_session
-        and role.accepts(tags_of(v, config))
-    ]
+    team = await uow.volunteers.active()
+    return rules.cover_candidates(
+        team,
+        role,
+        tags={v.id: tags_of(v, config) for v in team},
+        on_session=on_session,
+        requester_id=requester_id,
+    )
 
 
 async def _open_request(
@@ -549,20 +550,16 @@ async def _open_request(
     config: RotaConfig,
     now: dtm.datetime,
 ) -> CoverAsked:
-    already = "You've already asked for cover for this shift. I'll tell you when someone takes it."
     if await uow.staffing.open_cover_requests([signup.id]):
-        raise CoverUnavailable(already)
-    candidates = await eligible_for(uow, role, session, config=config)
+        raise CoverUnavailable(StaffingRefusal.ALREADY_ASKED)
+    candidates = await eligible_for(uow, role, session, config=config, requester_id=volunteer.id)
     if not candidates:
-        raise CoverUnavailable(
-            f"Nobody else on the team can do {role.label} that night, so there's nobody to ask. "
-            "If you can't make it, withdraw in /myshifts so the coordinators know."
-        )
+        raise CoverUnavailable(StaffingRefusal.NOBODY_TO_ASK, role=role.label)
     request = await uow.staffing.add_cover_request(
         session_id=session.id, signup_id=signup.id, requester_id=volunteer.id, now=now
     )
     if request is None:  # a double tap racing this one got there first
-        raise CoverUnavailable(already)
+        raise CoverUnavailable(StaffingRefusal.ALREADY_ASKED)
     await uow.staffing.add_offers(request.id, [v.id for v in candidates])
     payload = CoverOffer(
         session=SessionFacts.of(session),
@@ -599,34 +596,39 @@ async def accept_cover(
         volunteer = await require_volunteer(uow, telegram_id, config)
         request = await uow.staffing.cover_request(request_id) if _row_id(request_id) else None
         if request is None or not await uow.staffing.was_offered(request.id, volunteer.id):
-            raise NotEligible("That cover request wasn't sent to you.")
+            raise NotEligible(StaffingRefusal.OFFER_NOT_YOURS)
         if request.state is CoverState.TAKEN:
             if request.taken_by == volunteer.id:
-                raise CoverUnavailable("You've already taken this place. Thank you!")
-            raise CoverUnavailable(TAKEN)
+                raise CoverUnavailable(StaffingRefusal.ALREADY_TAKEN_BY_YOU)
+            raise CoverUnavailable(StaffingRefusal.TAKEN)
         if request.state is not CoverState.OPEN:
-            raise CoverUnavailable(NOT_NEEDED)
+            raise CoverUnavailable(StaffingRefusal.NOT_NEEDED)
         session = _not_started(await uow.sessions.get(request.session_id), now)
         old = await uow.signups.get(request.signup_id)  # its status is checked by the move
         if old is None:
-            raise CoverUnavailable(NOT_NEEDED)
+            raise CoverUnavailable(StaffingRefusal.NOT_NEEDED)
         role = await uow.sessions.role(old.role_id)
         assert role is not None
-        if not role.accepts(tags_of(volunteer, config)):
-            needs = " or ".join(sorted(role.requires))
-            raise NotEligible(f"{role.label} needs the '{needs}' tag, so you can't cover it.")
-        if await uow.signups.active_for(session.id, volunteer.id) is not None:
-            raise AlreadySignedUp(
-                "You're already down for that session, so you can't take this place too."
-            )
+        bar = rules.take_bar(
+            role,
+            tags_of(volunteer, config),
+            is_requester=volunteer.id == request.requester_id,
+            on_session=await uow.signups.active_for(session.id, volunteer.id) is not None,
+        )
+        if bar is rules.CoverBar.ROLE_TAGS:
+            tags = tuple(sorted(role.requires))
+            raise NotEligible(StaffingRefusal.COVER_NEEDS_TAG, role=role.label, tags=tags)
+        if bar is not None:  # their own place, or already down for that session
+            raise AlreadySignedUp(StaffingRefusal.ALREADY_DOWN)
         if not await uow.staffing.set_cover_state(
             request.id, new=CoverState.TAKEN, now=now, taken_by=volunteer.id
         ):
-            raise CoverUnavailable(TAKEN)  # someone pressed a moment earlier
+            raise CoverUnavailable(StaffingRefusal.TAKEN)  # someone pressed a moment earlier
         if not await uow.signups.move(
             old.id, expected=SignUpStatus.CONFIRMED, new=SignUpStatus.WITHDRAWN, now=now
         ):
-            raise CoverUnavailable(NOT_NEEDED)  # the requester withdrew a moment earlier
+            # the requester withdrew a moment earlier
+            raise CoverUnavailable(StaffingRefusal.NOT_NEEDED)
         signup = await uow.signups.add(
             session_id=session.id,
             role_id=role.id,
@@ -674,11 +676,11 @@ async def cancel_cover(
         volunteer = await require_volunteer(uow, telegram_id, config)
         request = await uow.staffing.cover_request(request_id) if _row_id(request_id) else None
         if request is None or request.requester_id != volunteer.id:
-            raise NotSignedUp("That cover request isn't yours.")
+            raise NotSignedUp(StaffingRefusal.REQUEST_NOT_YOURS)
         if request.state is CoverState.TAKEN:
-            raise CoverUnavailable("Too late: someone has already taken your place.")
+            raise CoverUnavailable(StaffingRefusal.TOO_LATE_TAKEN)
         if not await uow.staffing.set_cover_state(request.id, new=CoverState.CANCELLED, now=now):
-            raise CoverUnavailable("That cover request is already closed.")
+            raise CoverUnavailable(StaffingRefusal.REQUEST_CLOSED)
         session, role = await _request_shift(uow, request)
         closed = CoverClosed(session=SessionFacts.of(session), role=role.label)
         await _retract_offers(uow, request.id, closed, now=now)

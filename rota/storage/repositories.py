@@ -35,6 +35,7 @@ from rota.roster.model import (
     SignUpStatus,
     TeamPost,
 )
+from rota.roster.refusals import RosterRefusal
 from rota.storage.tables import (
     InviteRow,
     OutboxRow,
@@ -450,7 +451,7 @@ class SqlSignUps:
                 .returning(SignUpRow.id)
             )
         except IntegrityError as err:
-            raise AlreadySignedUp("You already have a place in this session.") from err
+            raise AlreadySignedUp(RosterRefusal.ALREADY_HAS_PLACE) from err
         return SignUp(
             id=result.scalar_one(),
             session_id=session_id,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot import callbacks
+from bot.briefings import keyboards as briefing_keyboards
+from bot.people import keyboards as people_keyboards
 from bot.roster import keyboards as roster_keyboards
 from bot.safety import keyboards as safety_keyboards
+from bot.staffing import keyboards as staffing_keyboards
 
-SHAPES = {"l": 0, "s": 1, "j": 1}
+ROTA = roster_keyboards.ROTA  # ro: l (list), s:<session>, j:<role>, w:<role>
 
 
 @pytest.mark.parametrize(
@@ -16,7 +19,7 @@ SHAPES = {"l": 0, "s": 1, "j": 1}
     [("ro:l", ()), ("ro:s:12", (12,)), ("ro:j:2147483647", (2147483647,))],
 )
 def test_well_formed_data_parses(data: str, ids: tuple[int, ...]) -> None:
-    press = callbacks.parse(data, "ro", SHAPES)
+    press = ROTA.parse(data)
     assert press is not None
     assert press.ids == ids
 
@@ -38,11 +41,13 @@ def test_well_formed_data_parses(data: str, ids: tuple[int, ...]) -> None:
         "ro:j:2147483648",  # beyond a 32-bit database id
         "ms:w:1",  # another feature's data
         "ro:j:1 ",
+        "ro:j:1\n",
+        "ro:j:\u0661",  # an Arabic-Indic digit one: int() would read it
         "x" * 65,
     ],
 )
 def test_anything_else_is_refused(data: str | None) -> None:
-    assert callbacks.parse(data, "ro", SHAPES) is None
+    assert ROTA.parse(data) is None
 
 
 def test_every_button_we_build_fits_in_64_bytes() -> None:
@@ -50,10 +55,19 @@ def test_every_button_we_build_fits_in_64_bytes() -> None:
     markups = [
         safety_keyboards.checkin_prompt(big),
         safety_keyboards.alert(big),
+        safety_keyboards.alert_digest(),
         safety_keyboards.home_safe(big),
+        safety_keyboards.end_walk(),
         roster_keyboards.confirm_withdraw(big),
+        roster_keyboards.my_shifts([(big, "x")]),
+        people_keyboards.confirm_forget(),
         safety_keyboards.pairs_with(big, big, [(big, "x")]),
         safety_keyboards.pairs_pick(big, [(big, "x")]),
+        briefing_keyboards.got_it(big),
+        staffing_keyboards.reminder(big),
+        staffing_keyboards.confirm_cant(big),
+        staffing_keyboards.cancel_cover(big),
+        staffing_keyboards.cover_offer(big),
     ]
     for markup in markups:
         for row in markup.inline_keyboard:

@@ -6,8 +6,6 @@ import asyncio
 import datetime as dtm
 from collections import Counter
 
-import pytest
-
 from rota.briefings import services as briefings
 from rota.kernel.errors import InvalidInput, NotCoordinator, NotFound, SessionClosed
 from rota.roster import sessions, signups
@@ -23,6 +21,7 @@ from tests.briefings.support import (
     tick,
 )
 from tests.conftest import ADMIN_ID, DbInfo
+from tests.refusing import refusing
 from tests.safety.support import (
     CORA,
     DEE,
@@ -225,7 +224,7 @@ async def _refused(night: Night, error: type[Exception], match: str, **kw: objec
     before = await snapshot(night.uow)
     values: dict[str, object] = {"telegram_id": ADMIN_ID, "day": DAY, "text": UGLY_MUGS}
     values.update(kw)
-    with pytest.raises(error, match=match):
+    with refusing(error, match=match):
         await briefings.add_note(night.uow(), config=night.config, now=night.clock.now(), **values)
     assert await snapshot(night.uow) == before
 
@@ -255,7 +254,7 @@ async def test_the_longest_note_is_taken_but_not_a_second_past_the_total(night: 
 async def test_a_session_that_is_over_or_cancelled_takes_no_notes(night: Night) -> None:
     night.clock.set(dtm.datetime(2026, 12, 2, 23, tzinfo=dtm.UTC))
     await _refused(night, SessionClosed, "is over")
-    with pytest.raises(SessionClosed, match="is over"):
+    with refusing(SessionClosed, match="is over"):
         await briefings.list_notes(
             night.uow(), telegram_id=ADMIN_ID, day=DAY, config=night.config, now=at(23)
         )

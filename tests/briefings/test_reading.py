@@ -25,6 +25,7 @@ from tests.briefings.support import (
     tick,
 )
 from tests.conftest import ADMIN_ID
+from tests.refusing import refusing
 from tests.safety.support import (
     CORA,
     DEE,
@@ -78,11 +79,11 @@ async def test_someone_elses_or_a_missing_briefing_is_refused_and_nothing_change
     await tick(night, BRIEF_AT)
     tias = await _briefing_id(night, TIA)
     before = await snapshot(night.uow)
-    with pytest.raises(NotFound, match="isn't your briefing"):
+    with refusing(NotFound, match="isn't your briefing"):
         await read(night, NELL, tias)
-    with pytest.raises(NotFound, match="isn't your briefing"):
+    with refusing(NotFound, match="isn't your briefing"):
         await read(night, CORA, tias)  # not even a coordinator may tick it for her
-    with pytest.raises(NotFound, match="isn't your briefing"):
+    with refusing(NotFound, match="isn't your briefing"):
         await read(night, TIA, 999_999)
     with pytest.raises(NotRegistered):
         await read(night, 555_555, tias)
@@ -112,7 +113,7 @@ async def test_status_shows_who_has_read_it(night: Night) -> None:
 async def test_status_refuses_strangers_and_unknown_dates(night: Night) -> None:
     with pytest.raises(NotCoordinator):
         await _status(night, by=TIA)
-    with pytest.raises(NotFound, match="no session on 2026-12-03"):
+    with refusing(NotFound, match="no session on 2026-12-03"):
         await _status(night, day="2026-12-03")
     night.clock.set(at(23, 30))  # a past session may still be looked at
     assert (await _status(night)).session.id == night.session_id

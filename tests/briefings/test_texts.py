@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.briefings import keyboards as briefing_keyboards
 from bot.briefings import texts as briefing_texts
 from bot.fake_telegram import parse_html, utf16_len
 from bot.outbox import notices
@@ -191,7 +192,7 @@ def test_a_long_unread_list_is_cut_to_fit() -> None:
     ["bf:g:42", "bf:g:1"],
 )
 def test_got_it_data_parses(data: str) -> None:
-    press = briefing_texts.parse(data)
+    press = briefing_keyboards.GOT_IT.parse(data)
     assert press is not None
     assert press.action == "g"
 
@@ -201,4 +202,4 @@ def test_got_it_data_parses(data: str) -> None:
     ["bf:g", "bf:g:", "bf:g:x", "bf:g:1:2", "bf:x:1", "ci:g:1", "bf:g:1 ", "bf:g:-1", None],
 )
 def test_forged_data_does_not_parse(data: str | None) -> None:
-    assert briefing_texts.parse(data) is None
+    assert briefing_keyboards.GOT_IT.parse(data) is None

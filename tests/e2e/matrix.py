@@ -287,16 +287,17 @@ def registered_commands(app: Any) -> set[str]:
 
 
 def registered_prefixes(app: Any) -> set[str]:
-    """Every callback-data prefix a CallbackQueryHandler pattern claims (``^ro:`` -> ro)."""
+    """Every callback-data prefix a CallbackQueryHandler pattern claims (``^ro:`` -> ro;
+    ``^(?:ro|ms):``, the one for malformed data of the known prefixes, -> ro and ms)."""
     found: set[str] = set()
     for handlers in app.handlers.values():
         for handler in handlers:
             if isinstance(handler, CallbackQueryHandler) and handler.pattern is not None:
                 pattern = getattr(handler.pattern, "pattern", handler.pattern)
-                match = re.match(r"\^([A-Za-z0-9_]+):", str(pattern))
+                match = re.match(r"\^(?:([A-Za-z0-9_]+)|\(\?:([A-Za-z0-9_|]+)\)):", str(pattern))
                 if match is None:
                     raise AssertionError(f"cannot read a prefix from pattern {pattern!r}")
-                found.add(match.group(1))
+                found |= set((match.group(1) or match.group(2)).split("|"))
     return found
 
 

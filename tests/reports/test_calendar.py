@@ -14,7 +14,7 @@ import zoneinfo
 import icalendar
 import pytest
 
-from bot.reports import texts as report_texts
+from bot.reports import exports
 from rota.kernel.clock import FakeClock
 from rota.kernel.config import RotaConfig
 from rota.kernel.errors import InvalidInput, NotRegistered
@@ -195,7 +195,7 @@ async def test_the_rota_export_as_ics_and_csv(
     assert str(cancelled["summary"]).startswith("CANCELLED")
     assert instant(cancelled, "dtstart") == dtm.datetime(2027, 3, 25, 19, tzinfo=UTC)
 
-    rows = list(csv.DictReader(io.StringIO(report_texts.rota_csv(rota, config.zone).decode())))
+    rows = list(csv.DictReader(io.StringIO(exports.rota_csv(rota, config.zone).decode())))
     assert len(rows) == 4 * len(config.template.roles)
     walker = next(r for r in rows if r["date"] == "2027-03-31" and r["role"] == "Walker")
     assert walker == {

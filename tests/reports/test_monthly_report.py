@@ -8,12 +8,14 @@ import io
 
 import pytest
 
+from bot.reports import chart, exports
 from bot.reports import texts as report_texts
 from rota.kernel.clock import FakeClock
 from rota.kernel.config import RotaConfig
 from rota.kernel.errors import InvalidInput, NotCoordinator
 from rota.reports import services as reports
 from tests.conftest import ADMIN_ID
+from tests.refusing import refusing
 from tests.reports.support import (
     EXPECTED_DEBRIEF,
     EXPECTED_ESCALATIONS,
@@ -40,7 +42,7 @@ async def test_the_csv_adds_up_to_the_known_month(
 ) -> None:
     await make_october(uow, config, clock)
     report = await reports.monthly_report(uow(), month=MONTH, now=clock.now())
-    figures = csv_figures(report_texts.report_csv(report))
+    figures = csv_figures(exports.report_csv(report))
 
     assert figures[("report", "month")] == "2026-10"
     assert figures[("sessions", "held")] == "3"
@@ -85,7 +87,7 @@ async def test_the_incident_note_is_in_no_report(
     report = await reports.monthly_report(uow(), month=MONTH, now=clock.now())
     outputs = [
         report_texts.report_table(report, config.zone),
-        report_texts.report_csv(report).decode(),
+        exports.report_csv(report).decode(),
     ]
     for text in outputs:
         assert "arches" not in text
@@ -107,21 +109,21 @@ async def test_a_session_not_yet_ended_is_not_held(
 async def test_an_empty_month_is_all_zeros(uow: Uow, config: RotaConfig, clock: FakeClock) -> None:
     await make_october(uow, config, clock)
     report = await reports.monthly_report(uow(), month="2026-08", now=clock.now())
-    figures = csv_figures(report_texts.report_csv(report))
+    figures = csv_figures(exports.report_csv(report))
     assert figures[("sessions", "held")] == "0"
     assert figures[("volunteer_hours", "total")] == "0"
     assert {k: v for (s, k), v in figures.items() if s == "debrief"} == {
         **{k: "0" for k in EXPECTED_DEBRIEF},
         "sessions_debriefed": "0",
     }
-    assert report_texts.report_png(report).startswith(PNG_MAGIC)
+    assert chart.report_png(report).startswith(PNG_MAGIC)
 
 
 @pytest.mark.parametrize(
     "bad", ["2026-13", "nov", "2026-00", "2026/11", "26-11", "", "2026-11-01"]
 )
 async def test_a_month_that_does_not_parse_is_refused(uow: Uow, bad: str) -> None:
-    with pytest.raises(InvalidInput, match="YYYY-MM|no month"):
+    with refusing(InvalidInput, match="YYYY-MM|no month"):
         await reports.monthly_report(
             uow(), month=bad, now=dtm.datetime(2026, 11, 1, tzinfo=dtm.UTC)
         )
@@ -152,7 +154,7 @@ async def test_coordinators_only_and_this_month_by_default(
 async def test_the_png_is_a_real_chart(uow: Uow, config: RotaConfig, clock: FakeClock) -> None:
     await make_october(uow, config, clock)
     report = await reports.monthly_report(uow(), month=MONTH, now=clock.now())
-    png = report_texts.report_png(report)
+    png = chart.report_png(report)
     assert png.startswith(PNG_MAGIC)
     assert len(png) > 20_000
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")

@@ -8,6 +8,7 @@ import pytest
 
 from bot.outbox import notices
 from bot.outbox.registry import entries
+from bot.reports import exports
 from bot.reports import texts as report_texts
 from rota.kernel.outbox import OutboxItem
 from rota.reports.debriefs import COUNT_KEYS, QUESTIONS, CountProblem, is_no_incident, parse_count
@@ -107,7 +108,7 @@ def test_no_incident_words(text: str, none: bool) -> None:
     [("=1+1", "'=1+1"), ("+44 7700", "'+44 7700"), ("@x", "'@x"), ("Ana", "Ana"), ("", "")],
 )
 def test_spreadsheet_cells_never_run(value: str, safe: str) -> None:
-    assert report_texts.safe_cell(value) == safe
+    assert exports.safe_cell(value) == safe
 
 
 def test_hours() -> None:

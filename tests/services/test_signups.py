@@ -26,6 +26,7 @@ from rota.roster import sessions, signups
 from rota.roster.model import SessionBoard
 from rota.storage.tables import OutboxRow
 from tests.conftest import ADMIN_ID
+from tests.refusing import refusing
 from tests.services.helpers import (
     Uow,
     admin_starts,
@@ -77,7 +78,7 @@ async def test_role_requiring_tags_refuses_a_volunteer_without_any_of_them(
     await join_team(uow, config, clock, 5, tags=["lead"])
     before = await snapshot(uow)
 
-    with pytest.raises(NotEligible, match="'new or trained'"):
+    with refusing(NotEligible, match="'new or trained'"):
         await join(uow, config, clock, 5, role_id(board, "walker"))
 
     assert await snapshot(uow) == before
@@ -151,7 +152,7 @@ async def test_one_role_per_session(
     await join(uow, config, clock, 5, role_id(board, "walker"))
     before = await snapshot(uow)
 
-    with pytest.raises(AlreadySignedUp, match="already down as"):
+    with refusing(AlreadySignedUp, match="already down as"):
         await join(uow, config, clock, 5, role_id(board, second_role))
     with pytest.raises(AlreadySignedUp):
         await wait(uow, config, clock, 5, role_id(board, second_role))
@@ -168,9 +169,9 @@ async def test_waitlisted_volunteer_cannot_also_join_another_role(
     await join(uow, config, clock, 6, dropin)
     await wait(uow, config, clock, 7, dropin)
 
-    with pytest.raises(AlreadySignedUp, match="already on the waitlist"):
+    with refusing(AlreadySignedUp, match="already on the waitlist"):
         await wait(uow, config, clock, 7, dropin)
-    with pytest.raises(AlreadySignedUp, match="already down as Drop-in"):
+    with refusing(AlreadySignedUp, match="already down as Drop-in"):
         await join(uow, config, clock, 7, role_id(board, "walker"))
 
     assert len(await signup_states(uow)) == 3
@@ -197,7 +198,7 @@ async def test_full_role_raises_role_full_and_stores_nothing(
     await join(uow, config, clock, 6, walker)
     before = await snapshot(uow)
 
-    with pytest.raises(RoleFull, match="waitlist"):
+    with refusing(RoleFull, match="waitlist"):
         await join(uow, config, clock, 7, walker)
 
     assert await snapshot(uow) == before
@@ -434,7 +435,7 @@ async def test_withdrawing_twice_is_refused(
     await withdraw(uow, config, clock, 5, out.signup.id)
     before = await snapshot(uow)
 
-    with pytest.raises(NotSignedUp, match="already withdrawn"):
+    with refusing(NotSignedUp, match="already withdrawn"):
         await withdraw(uow, config, clock, 5, out.signup.id)
 
     assert await snapshot(uow) == before
@@ -449,7 +450,7 @@ async def test_withdrawing_after_the_session_started_is_refused(
     clock.set(board.session.starts_at)
     before = await snapshot(uow)
 
-    with pytest.raises(SessionClosed, match="already started"):
+    with refusing(SessionClosed, match="already started"):
         await withdraw(uow, config, clock, 5, out.signup.id)
 
     assert await snapshot(uow) == before
@@ -466,9 +467,9 @@ async def test_a_cancelled_session_refuses_joins(
         uow(), telegram_id=ADMIN_ID, day="2026-12-02", config=config, now=clock.now()
     )
 
-    with pytest.raises(SessionClosed, match="cancelled"):
+    with refusing(SessionClosed, match="cancelled"):
         await join(uow, config, clock, 5, role_id(board, "dropin"))
-    with pytest.raises(SessionClosed, match="cancelled"):
+    with refusing(SessionClosed, match="cancelled"):
         await wait(uow, config, clock, 5, role_id(board, "dropin"))
 
     assert await signup_states(uow) == []
@@ -480,9 +481,9 @@ async def test_a_started_session_refuses_joins(
     board = await _setup(uow, config, clock, 5)
     clock.set(board.session.starts_at + dtm.timedelta(minutes=1))
 
-    with pytest.raises(SessionClosed, match="already started"):
+    with refusing(SessionClosed, match="already started"):
         await join(uow, config, clock, 5, role_id(board, "dropin"))
-    with pytest.raises(SessionClosed, match="already started"):
+    with refusing(SessionClosed, match="already started"):
         await wait(uow, config, clock, 5, role_id(board, "dropin"))
 
     assert await signup_states(uow) == []

@@ -24,6 +24,7 @@ from rota.roster import sessions, signups
 from rota.staffing import services as staffing
 from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 from tests.conftest import ADMIN_ID, DbInfo
+from tests.refusing import refusing, worded
 from tests.services.helpers import Uow, snapshot, wait, withdraw
 from tests.staffing.support import (
     CORA,
@@ -79,10 +80,10 @@ async def _refused(
 ) -> str:
     """The call is refused with `error`, and not one row anywhere changed."""
     unchanged = await snapshot(uow)
-    with pytest.raises(error, match=match) as refused:
+    with refusing(error, match=match) as refused:
         await call()
     assert await snapshot(uow) == unchanged
-    return refused.value.message
+    return worded(refused.value)
 
 
 async def _warm_pool(uow: Uow, connections: int) -> None:
@@ -279,7 +280,9 @@ async def test_two_people_accepting_at_the_same_moment_one_wins(
     lost = [r for r in results if not isinstance(r, staffing.CoverTaken)]
     assert len(won) == 1
     assert [type(r) for r in lost] == [staffing.CoverUnavailable] * 2
-    assert [str(r) for r in lost] == [staffing.TAKEN] * 2
+    assert [worded(r) for r in lost] == [
+        "Someone else has already taken this place. Thanks anyway!"
+    ] * 2
     winner = next(tid for tid, r in zip((UMA, NELL, VERA), results, strict=True) if r in won)
     on_it = await roster(uow, night.session_id)
     assert TIA not in on_it

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot import callbacks
 from bot.outbox import notices
 from bot.outbox.registry import entries
+from bot.staffing import keyboards as staffing_keyboards
 from bot.staffing import notices as staffing_notices
 from bot.staffing import texts as words
 from rota.kernel import notice_codec as codec
@@ -87,14 +87,14 @@ def test_the_buttons_carry_data_their_handlers_accept() -> None:
     callout = notices.render(item("staffing_callout", PAYLOADS["staffing_callout"]), zone)
 
     assert _data(reminder.markup) == ["rm:y:7", "rm:n:7"]
-    assert _data(words.confirm_cant_keyboard(7)) == ["rm:w:7", "rm:c:7", "rm:y:7"]
+    assert _data(staffing_keyboards.confirm_cant(7)) == ["rm:w:7", "rm:c:7", "rm:y:7"]
     assert _data(offer.markup) == ["cv:a:3"]
-    assert _data(words.cancel_cover_keyboard(3)) == ["cv:x:3"]
+    assert _data(staffing_keyboards.cancel_cover(3)) == ["cv:x:3"]
     assert _data(callout.markup) == ["ro:j:12"]  # the rota's own join button
-    for data in _data(reminder.markup) + _data(words.confirm_cant_keyboard(7)):
-        assert callbacks.parse(data, "rm", words.REMINDER_SHAPES) is not None
+    for data in _data(reminder.markup) + _data(staffing_keyboards.confirm_cant(7)):
+        assert staffing_keyboards.REMINDER.parse(data) is not None
     for data in ("cv:a:3", "cv:x:3", "cv:r:9"):
-        assert callbacks.parse(data, "cv", words.COVER_SHAPES) is not None
+        assert staffing_keyboards.COVER.parse(data) is not None
 
 
 def test_edits_of_offers_leave_no_buttons() -> None:
