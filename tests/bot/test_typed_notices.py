@@ -1,7 +1,7 @@
 """Typed notices: every payload type has one renderer, and rows stored before typing still send.
 
 LEGACY holds one payload per kind exactly as the producers wrote them before payloads were
-typed (dicts built in rota/services/*.py): such rows may sit in the outbox at upgrade time.
+typed (dicts built by the use cases): such rows may sit in the outbox at upgrade time.
 """
 
 from __future__ import annotations
