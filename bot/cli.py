@@ -15,30 +15,29 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from dotenv import dotenv_values
-from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, User
-from telegram.error import InvalidToken, TelegramError
 
-from bot import texts
 from bot.config import ConfigError, Settings
-from bot.logprivacy import protect_logs
-from bot.reports import chart, exports
-from bot.reports import texts as report_texts
 from rota.kernel.clock import SystemClock
 from rota.kernel.durations import format_duration
 from rota.kernel.errors import InvalidInput
 from rota.kernel.localtime import LocalTimeError, local_today, parse_date
-from rota.privacy import retention
-from rota.reports import services as reports
-from rota.roster import calendar as ics
-from rota.storage.engine import create_engine, is_sqlite, normalise_url
-from rota.storage.migrate import current_revision, head_revision, upgrade
-from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
+
+# PTB, SQLAlchemy, Alembic and the report stack are imported by the commands that use them
+# (each costs most of a second of CPU to import): `--help` and a settings error need none.
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+    from telegram import User
+
+    from rota.privacy import retention
+    from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 
 log = logging.getLogger("rotabot")
+CurrentRevision = Callable[["AsyncEngine"], Awaitable[str | None]]
+HeadRevision = Callable[[], str | None]
+Upgrade = Callable[["AsyncEngine"], Awaitable[None]]
 T = TypeVar("T")
 EXPORT_FORMATS = ("csv", "ics")
 EXPORT_DAYS = 42  # `export rota` without --to: six weeks
@@ -65,16 +64,36 @@ def load_env(env_file: Path) -> dict[str, str]:
 
 
 def _settings(env: Mapping[str, str], *, require_token: bool = True) -> Settings:
+    from bot.logprivacy import protect_logs
+
     try:
         settings = Settings.from_env(env, require_token=require_token)
     except ConfigError as err:
         raise CliError(str(err), code=2) from None
+    from rota.storage.engine import normalise_url  # SQLAlchemy: only once the settings parse
+
     protect_logs(settings.token)  # redacted by value too, whatever its shape
     try:
         normalise_url(settings.database_url)  # the full parse needs SQLAlchemy, so it is here
     except ValueError as err:  # e.g. postgresql://u@host:port/db: SQLAlchemy's int() fails
         raise CliError(f"DATABASE_URL: not a database URL SQLAlchemy can read: {err}", 2) from None
     return settings
+
+
+def _migrations() -> tuple[CurrentRevision, HeadRevision, Upgrade]:
+    """rota.storage.migrate's current_revision, head_revision and upgrade, imported late.
+
+    Alembic logs its plugin set-up at INFO when first imported; imported at the top of this
+    module that happened before logging was configured, unseen, and so it stays.
+    """
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        from rota.storage import migrate
+    finally:
+        alembic_log.setLevel(level)
+    return migrate.current_revision, migrate.head_revision, migrate.upgrade
 
 
 def _brief(err: Exception) -> str:
@@ -85,6 +104,9 @@ def _brief(err: Exception) -> str:
 
 async def _identity(settings: Settings) -> User:
     """Ask Telegram who the bot is (getMe); the token is never repeated in the message."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, TelegramError
+
     assert settings.token is not None
     bot = Bot(settings.token, base_url=settings.api_base_url)
     try:
@@ -109,6 +131,8 @@ async def _let_sqlite_threads_end(url: str, before: set[threading.Thread]) -> No
     no permission) without waiting for it; if asyncio.run closes the loop first, that thread
     dies with "Event loop is closed" and prints a traceback after our one-line error.
     """
+    from rota.storage.engine import is_sqlite, normalise_url
+
     if not is_sqlite(normalise_url(url)):
         return
     started = [t for t in threading.enumerate() if t not in before]
@@ -123,6 +147,12 @@ async def _let_sqlite_threads_end(url: str, before: set[threading.Thread]) -> No
 
 async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
     """Migrate an embedded SQLite database; refuse to run a server database that lags."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from rota.storage.engine import create_engine, is_sqlite, normalise_url
+
+    current_revision, head_revision, upgrade = _migrations()
+
     threads = set(threading.enumerate())
     engine = create_engine(settings.database_url)
     try:
@@ -148,6 +178,8 @@ async def _prepare_database(settings: Settings, *, auto_upgrade: bool) -> str:
 
 def _database_state(settings: Settings) -> str:
     """What `check` says about the database; an embedded one `run` will create or migrate."""
+    from rota.storage.engine import is_sqlite, normalise_url
+
     url = normalise_url(settings.database_url)
     if is_sqlite(url):
         path = Path(url.database or "")
@@ -172,6 +204,8 @@ async def _serve(settings: Settings) -> None:
     application stopped, then the database engine disposed.
     """
     from bot.app import start_app  # late: `check` and `db` stay light
+    from rota.storage.engine import create_engine
+    from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -192,6 +226,8 @@ async def _serve(settings: Settings) -> None:
 
 def cmd_run(env: Mapping[str, str]) -> int:
     """Run the bot with long polling until Ctrl+C (or SIGTERM)."""
+    from telegram.error import InvalidToken, TelegramError
+
     settings = _settings(env)
     asyncio.run(_prepare_database(settings, auto_upgrade=True))
     me = asyncio.run(_identity(settings))  # a wrong token: one line, not PTB's traceback
@@ -213,6 +249,11 @@ def cmd_run(env: Mapping[str, str]) -> int:
 def cmd_db_upgrade(env: Mapping[str, str]) -> int:
     """Apply the schema migrations to DATABASE_URL."""
     settings = _settings(env, require_token=False)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from rota.storage.engine import create_engine
+
+    current_revision, _, upgrade = _migrations()
 
     async def go() -> str | None:
         threads = set(threading.enumerate())
@@ -238,6 +279,8 @@ def _readable_by_others(settings: Settings) -> list[Path]:
     It holds phone numbers and where people walked; `rotabot run` creates it 0600, but an
     older or copied file may be 0644.
     """
+    from rota.storage.engine import is_sqlite, normalise_url
+
     url = normalise_url(settings.database_url)
     if not is_sqlite(url) or not url.database or url.database == ":memory:":
         return []
@@ -286,6 +329,13 @@ def _read_database(
 
     A missing SQLite file is refused rather than created empty.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from rota.storage.engine import create_engine, is_sqlite, normalise_url
+
+    current_revision, head_revision, _ = _migrations()
+    from rota.storage.uow import SqlAlchemyUnitOfWorkFactory
+
     url = normalise_url(settings.database_url)
     if is_sqlite(url) and not Path(url.database or "").exists():
         raise CliError(
@@ -325,6 +375,11 @@ def _write(path: Path, data: bytes, option: str) -> None:
 
 def cmd_report(env: Mapping[str, str], args: argparse.Namespace) -> int:
     """Print a month's report; with --csv / --png also write it as a CSV and a chart."""
+    from bot import texts
+    from bot.reports import chart, exports
+    from bot.reports import texts as report_texts
+    from rota.reports import services as reports
+
     if args.month is not None:
         try:
             reports.parse_month(args.month)
@@ -354,11 +409,18 @@ def _day(text: str, option: str) -> dtm.date:
     try:
         return parse_date(text)
     except LocalTimeError as err:
+        from bot import texts
+
         raise CliError(f"{option}: {texts.refusal_plain(err)}", code=2) from None
 
 
 def cmd_export(env: Mapping[str, str], args: argparse.Namespace) -> int:
     """Export the rota (sessions with roles and names) between two dates, as CSV or .ics."""
+    from bot import texts
+    from bot.reports import exports
+    from rota.reports import services as reports
+    from rota.roster import calendar as ics
+
     if args.format not in EXPORT_FORMATS:
         raise CliError(
             f"--format: {args.format!r} is not a format; use one of {', '.join(EXPORT_FORMATS)}",
@@ -409,6 +471,8 @@ def purge_table(report: retention.PurgeReport, *, dry_run: bool) -> str:
 
 def cmd_privacy_purge(env: Mapping[str, str], args: argparse.Namespace) -> int:
     """Apply the template's [retention] periods now, as the nightly job does; or only count."""
+    from rota.privacy import retention
+
     settings = _settings(env, require_token=False)
     now = SystemClock().now()
     report = _read_database(
@@ -590,6 +654,8 @@ def parser() -> argparse.ArgumentParser:
 def configure_logging(*, verbose: bool, quiet: bool = False) -> None:
     """Log to stderr at INFO (DEBUG with -v, WARNING if quiet), never a secret or what people
     sent: the token is redacted and content replaced by ids and kinds (bot.logprivacy)."""
+    from bot.logprivacy import protect_logs
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
         format=LOG_FORMAT,

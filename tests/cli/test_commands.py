@@ -59,7 +59,8 @@ async def gather_failures(checks: dict[str, Coroutine[None, None, None]]) -> Non
         async with limit:
             try:
                 await check
-            except AssertionError as err:
+            except (AssertionError, pytest.fail.Exception) as err:
+                # Every check is awaited to its end: none is left running into the teardown.
                 return f"[{name}] {err}"
         return None
 
