@@ -236,7 +236,10 @@ async def _located(night: Night, telegram_id: int, when: dtm.datetime) -> bool:
 
 async def _raw_payloads(night: Night, chat_id: int) -> list[str]:
     rows = await fetch(
-        night.uow, select(OutboxRow.kind, OutboxRow.payload).where(OutboxRow.chat_id == chat_id)
+        night.uow,
+        select(OutboxRow.kind, OutboxRow.payload)
+        .where(OutboxRow.chat_id == chat_id)
+        .order_by(OutboxRow.id),
     )
     return [f"{r.kind} {r.payload}" for r in rows]
 
