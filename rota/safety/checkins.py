@@ -41,6 +41,8 @@ CHECKIN_REF = "checkin"
 HOME_REF = "home"
 PROMPT_KINDS = (CheckInPrompt.KIND, CheckInReminder.KIND)
 ON_WALK = (WalkState.WALKING.value, WalkState.WALK_OVER.value)  # check-ins can still be open
+# Until everyone is home a walker may still need help: SOS, duress and locations count then.
+UNTIL_HOME = (*ON_WALK, WalkState.ENDED.value)
 HOME_KINDS = (HomePrompt.KIND, HomeReminder.KIND)
 
 
@@ -217,7 +219,7 @@ async def sos(
             uow,
             volunteer,
             now,
-            states=(WalkState.WALKING.value, WalkState.WALK_OVER.value, WalkState.ENDED.value),
+            states=UNTIL_HOME,
         )
         if found is None:
             raise SessionClosed(SafetyRefusal.NO_SESSION_FOR_SOS)
@@ -263,7 +265,7 @@ async def duress(
             uow,
             volunteer,
             now,
-            states=(WalkState.WALKING.value, WalkState.WALK_OVER.value, WalkState.ENDED.value),
+            states=UNTIL_HOME,
         )
         if found is None:
             return None
@@ -363,7 +365,7 @@ async def share_location(
             uow,
             volunteer,
             now,
-            states=(WalkState.WALKING.value, WalkState.WALK_OVER.value, WalkState.ENDED.value),
+            states=UNTIL_HOME,
         )
         if found is None:
             raise SessionClosed(SafetyRefusal.LOCATION_NOT_ON_WALK)
