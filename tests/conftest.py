@@ -170,6 +170,8 @@ async def _prepare_sqlite(target: Path, factory: pytest.TempPathFactory) -> None
         await upgrade(engine)
         await engine.dispose()
         _sqlite_migrated = migrated
+    for suffix in ("-wal", "-shm"):  # the previous test's, if its last close kept them
+        target.with_name(target.name + suffix).unlink(missing_ok=True)
     for suffix in ("", "-wal"):  # the WAL is normally checkpointed away on close
         source = _sqlite_migrated.with_name(_sqlite_migrated.name + suffix)
         if source.exists():
@@ -221,18 +223,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db(
-    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> DbInfo:
-    """A freshly migrated, empty database; the URL and engine kwargs let tests open more."""
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DbInfo]:
+    """A freshly migrated, empty database; the URL and engine kwargs let tests open more.
+
+    The database is at the same place for every test of this process (SQLite: one file path
+    per process, copied afresh), so the engines the tests open can be kept from one test to
+    the next (see `DbInfo.engine`).
+    """
     if request.param == "sqlite":
-        info = DbInfo(url=f"sqlite:///{tmp_path / 'rota.db'}", kwargs={})
-        await _prepare_sqlite(tmp_path / "rota.db", tmp_path_factory)
+        path = tmp_path_factory.getbasetemp() / "db" / "rota.db"
+        path.parent.mkdir(exist_ok=True)
+        await _prepare_sqlite(path, tmp_path_factory)
+        info = DbInfo(url=f"sqlite:///{path}", kwargs={})
     else:
         if not PG_URL:
             pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL to run these too")
         await _prepare_pg()
         info = DbInfo(url=PG_URL, kwargs=_pg_kwargs(), schema=PG_SCHEMA)
-    return info
+    try:
+        yield info
+    finally:
+        await info.dispose()
+
+
+# Engines kept for the next test of this process, by URL: the n-th engine a test opens is
+# the n-th one the previous test opened, its pool emptied (disposed) in between.
+_kept_engines: dict[str, list[AsyncEngine]] = {}
 
 
 class DbInfo:
@@ -242,9 +259,27 @@ class DbInfo:
         self.url = url
         self.kwargs = kwargs
         self.schema = schema
+        self._handed_out = 0
 
     def engine(self) -> AsyncEngine:
-        return create_engine(self.url, **self.kwargs)
+        """An engine on the test database: each call a separate one (its own pool).
+
+        Engines are reused across tests after `dispose()`, which closes every pooled
+        connection, so no connection outlives its test's event loop. What is kept is the
+        engine's compiled-statement cache: a new engine compiles each of the bot's statements
+        again, which was a tenth of an end-to-end test's CPU time.
+        """
+        kept = _kept_engines.setdefault(self.url, [])
+        if self._handed_out == len(kept):
+            kept.append(create_engine(self.url, **self.kwargs))
+        engine = kept[self._handed_out]
+        self._handed_out += 1
+        return engine
+
+    async def dispose(self) -> None:
+        """Close every connection the test's engines hold (their owners usually did)."""
+        for engine in _kept_engines.get(self.url, [])[: self._handed_out]:
+            await engine.dispose()
 
 
 @pytest.fixture
